@@ -1,0 +1,1 @@
+"""Linli (邻里): one system for a neighbourhood in a lockdown or a disaster."""

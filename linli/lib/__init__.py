@@ -1,0 +1,1 @@
+"""Small helpers shared by every app: masking, pinyin, encryption, identity numbers."""

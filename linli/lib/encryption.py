@@ -1,0 +1,42 @@
+"""Encrypted model fields and the keyed blind index used to find and dedupe them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.utils.functional import cached_property
+from encrypted_fields import fields as encrypted
+
+
+class LinliKeys:
+    """Fernet keys from LINLI_FIELD_KEYS rather than derived from SECRET_KEY.
+
+    The library derives its keys from SECRET_KEY; tying personal data to the session
+    secret would make rotating that secret destroy the data, so the keys are our own.
+    """
+
+    @cached_property
+    def keys(self) -> list[bytes]:
+        return [k.encode() for k in settings.LINLI_FIELD_KEYS]
+
+
+class EncryptedCharField(LinliKeys, encrypted.EncryptedCharField):  # type: ignore[misc]
+    """Encrypted short text (ID and phone numbers)."""
+
+
+class EncryptedTextField(LinliKeys, encrypted.EncryptedTextField):  # type: ignore[misc]
+    """Encrypted free text (health conditions)."""
+
+
+def blind_index(value: str, *, purpose: str) -> str:
+    """An HMAC of a normalised value: equal inputs give equal digests, nothing else leaks.
+
+    `purpose` separates the indexes (an ID number and a phone with the same digits must
+    not collide).
+    """
+    if not value:
+        return ""
+    key = f"{settings.LINLI_INDEX_KEY}:{purpose}".encode()
+    return hmac.new(key, value.strip().upper().encode(), hashlib.sha256).hexdigest()[:40]

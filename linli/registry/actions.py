@@ -1,0 +1,242 @@
+"""Writes to the registry that touch several rows or leave an audit record.
+
+Pages, the API and the CLI all come through these functions; each runs in one
+transaction and says who acted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from auditlog.models import LogEntry
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from linli.accounts.models import User
+from linli.registry.choices import CareTag, RevealField
+from linli.registry.models import (
+    Building,
+    CareProfile,
+    CareTagAssignment,
+    EmergencyContact,
+    Grid,
+    Household,
+    Resident,
+    Unit,
+)
+
+RESIDENT_FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "id_number",
+    "phone",
+    "relation",
+    "living_status",
+    "notes",
+)
+
+
+@transaction.atomic
+def household_create(*, actor: User, unit: Unit, room: str, notes: str = "") -> Household:
+    household = Household(room=room.strip(), notes=notes)
+    household.place_in(unit)
+    household.full_clean(exclude=["community", "unit"])
+    if Household.objects.with_scopes_disabled().filter(unit=unit, room=household.room).exists():
+        raise ValidationError({"room": [_("该单元已有房号 %(room)s") % {"room": household.room}]})
+    household.save()
+    return household
+
+
+@transaction.atomic
+def household_update(*, actor: User, household: Household, room: str, notes: str) -> Household:
+    household.room = room.strip()
+    household.notes = notes
+    household.place_in(household.unit)
+    clash = Household.objects.with_scopes_disabled().filter(
+        unit_id=household.unit_id, room=household.room
+    )
+    if clash.exclude(pk=household.pk).exists():
+        raise ValidationError({"room": [_("该单元已有房号 %(room)s") % {"room": household.room}]})
+    household.updated_at = timezone.now()
+    household.save()
+    return household
+
+
+def _apply(resident: Resident, values: dict[str, object]) -> None:
+    for name in RESIDENT_FIELDS:
+        if name in values:
+            value = values[name]
+            if isinstance(value, str) and name not in ("notes",):
+                value = value.strip()
+            setattr(resident, name, value)
+
+
+@transaction.atomic
+def resident_create(
+    *, actor: User | None, household: Household, values: dict[str, object]
+) -> Resident:
+    """Register a resident; raises ValidationError with per-field reasons."""
+    resident = Resident(household=household, created_by=actor, updated_by=actor)
+    _apply(resident, values)
+    resident.refresh_search()
+    resident.full_clean()
+    resident.save()
+    return resident
+
+
+@transaction.atomic
+def resident_update(*, actor: User, resident: Resident, values: dict[str, object]) -> Resident:
+    if "household" in values:
+        household = values["household"]
+        assert isinstance(household, Household)
+        resident.household = household
+    _apply(resident, values)
+    resident.refresh_search()
+    resident.full_clean()
+    resident.updated_by = actor
+    resident.updated_at = timezone.now()
+    resident.save()
+    return resident
+
+
+@transaction.atomic
+def resident_reveal(*, actor: User, resident: Resident, field: str, reason: str) -> str:
+    """Show one personal number in full, leaving an audit record of who, whom, when and why."""
+    if field not in RevealField.values:
+        raise ValidationError({"field": [_("不能查看该字段")]})
+    reason = reason.strip()
+    if len(reason) < 2:
+        raise ValidationError({"reason": [_("请填写查看原因")]})
+    LogEntry.objects.log_create(
+        resident,
+        action=LogEntry.Action.ACCESS,
+        changes={},
+        actor=actor,
+        additional_data={"field": field, "reason": reason[:200]},
+        force_log=True,
+    )
+    value: str = getattr(resident, field) or ""
+    return value
+
+
+@dataclass
+class ContactInput:
+    name: str
+    relation: str
+    phone: str
+
+
+@dataclass
+class CareInput:
+    tags: Sequence[str] = ()
+    conditions: str = ""
+    ltc_level: int | None = None
+    hobbies: str = ""
+    birthday: dt.date | None = None
+    notes: str = ""
+    contacts: Sequence[ContactInput] | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+@transaction.atomic
+def care_profile_save(*, actor: User, resident: Resident, care: CareInput) -> CareProfile:
+    """Put a resident on (or update them in) the special-needs register."""
+    from linli.lib.identity import check_mobile
+
+    errors: dict[str, list[str]] = {}
+    unknown = [t for t in care.tags if t not in CareTag.values]
+    if unknown:
+        errors["tags"] = [_("未知的重点人群标签：%(tags)s") % {"tags": "、".join(unknown)}]
+    contacts: list[ContactInput] = []
+    for number, contact in enumerate(care.contacts or [], start=1):
+        checked = check_mobile(contact.phone)
+        if not contact.name.strip():
+            errors.setdefault("contacts", []).append(
+                _("第%(n)d位紧急联系人缺少姓名") % {"n": number}
+            )
+        if checked.errors or not checked.value:
+            errors.setdefault("contacts", []).append(
+                _("第%(n)d位紧急联系人电话无效") % {"n": number}
+            )
+        contacts.append(ContactInput(contact.name.strip(), contact.relation.strip(), checked.value))
+    profile = CareProfile.objects.filter(resident=resident).first() or CareProfile(
+        resident=resident, recorded_by=actor
+    )
+    profile.conditions = care.conditions
+    profile.ltc_level = care.ltc_level
+    profile.hobbies = care.hobbies
+    profile.birthday = care.birthday
+    profile.notes = care.notes
+    profile.updated_by = actor
+    profile.updated_at = timezone.now()
+    try:
+        profile.full_clean(exclude=["resident"])
+    except ValidationError as e:
+        for name, messages in e.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    profile.save()
+    care_tags_set(actor=actor, resident=resident, tags=care.tags)
+    if care.contacts is not None:
+        EmergencyContact.objects.filter(resident=resident).delete()
+        for contact in contacts:
+            EmergencyContact.objects.create(
+                resident=resident,
+                name=contact.name,
+                relation=contact.relation,
+                phone=contact.phone,
+                recorded_by=actor,
+            )
+    return profile
+
+
+def care_tags_set(*, actor: User, resident: Resident, tags: Iterable[str]) -> None:
+    wanted = set(tags)
+    current = {a.tag: a for a in CareTagAssignment.objects.filter(resident=resident)}
+    for tag, assignment in current.items():
+        if tag not in wanted:
+            assignment.delete()
+    for tag in sorted(wanted - current.keys()):
+        CareTagAssignment.objects.create(resident=resident, tag=tag, recorded_by=actor)
+
+
+@transaction.atomic
+def grid_cover(
+    *,
+    actor: User,
+    grid: Grid | None,
+    buildings: Iterable[Building] = (),
+    units: Iterable[Unit] = (),
+) -> int:
+    """Put buildings and units into a grid (None takes them out); returns households moved."""
+    building_ids = [b.pk for b in buildings]
+    unit_ids = [u.pk for u in units]
+    for building in Building.objects.filter(pk__in=building_ids):
+        building.grid = grid
+        building.save(update_fields=["grid"])
+    for unit in Unit.objects.filter(pk__in=unit_ids):
+        unit.grid = grid
+        unit.save(update_fields=["grid"])
+    return households_regrid(Q(unit__building_id__in=building_ids) | Q(unit_id__in=unit_ids))
+
+
+def households_regrid(where: Q) -> int:
+    """Recompute the copied grid of the households matching `where`."""
+    moved = 0
+    with scopes_disabled():
+        households = Household.objects.filter(where).select_related("unit__building")
+        for household in households:
+            grid_id = household.unit.grid_id or household.unit.building.grid_id
+            if household.grid_id != grid_id:
+                household.grid_id = grid_id
+                household.save(update_fields=["grid"])
+                moved += 1
+    return moved

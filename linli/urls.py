@@ -1,0 +1,13 @@
+"""Top-level URLs: pages per app, the REST API under /api/v1/, and the admin."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("linli.accounts.urls")),
+    path("", include("linli.registry.urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
