@@ -41,7 +41,7 @@ NOTHING = Area(communities=[], grids=[], households=[])
 def area_for(user: User | AnonymousUser) -> Area:
     if not user.is_authenticated or not user.is_active:
         return NOTHING
-    assert isinstance(user, User)
+    assert isinstance(user, User)  # noqa: S101
     if user.is_superuser:
         return Area(communities=None)
     with scopes_disabled():
