@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from linli.registry.views import home
+
 urlpatterns = [
+    path("", home.home, name="home"),
     path("", include("linli.accounts.urls")),
     path("", include("linli.registry.urls")),
     path("admin/", admin.site.urls),

@@ -1,3 +1,11 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import URLPattern, path
+
+from linli.accounts import views
+
+urlpatterns: list[URLPattern] = [
+    path("login/", views.LinliLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

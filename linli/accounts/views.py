@@ -1,1 +1,20 @@
-"""Login, logout and the home page of each role."""
+"""Login and logout (the home page of each role is the registry's, see linli/urls.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+
+class LinliLoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.session.pop("idle_logged_out", False):
+            messages.warning(request, _("长时间未操作，已自动退出，请重新登录。"))
+        return super().get(request, *args, **kwargs)

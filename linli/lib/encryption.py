@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 from django.conf import settings
 from django.utils.functional import cached_property
@@ -20,6 +21,12 @@ class LinliKeys:
     @cached_property
     def keys(self) -> list[bytes]:
         return [k.encode() for k in settings.LINLI_FIELD_KEYS]
+
+    def get_prep_value(self, value: Any) -> Any:
+        # Blank stays blank (not NULL), so "no phone" needs no nullable column.
+        if value is None or value == "":
+            return ""
+        return super().get_prep_value(value)  # type: ignore[misc]
 
 
 class EncryptedCharField(LinliKeys, encrypted.EncryptedCharField):  # type: ignore[misc]

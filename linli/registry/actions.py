@@ -45,6 +45,8 @@ RESIDENT_FIELDS = (
 
 @transaction.atomic
 def household_create(*, actor: User, unit: Unit, room: str, notes: str = "") -> Household:
+    # Fresh from the database: the grid may have changed since the caller loaded the unit.
+    unit = Unit._base_manager.select_related("building__compound").get(pk=unit.pk)
     household = Household(room=room.strip(), notes=notes)
     household.place_in(unit)
     household.full_clean(exclude=["community", "unit"])

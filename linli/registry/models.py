@@ -210,7 +210,7 @@ class Household(models.Model):
     )
 
     class Meta:
-        ordering = ["unit", "room_sort_key", "room"]
+        ordering = ["unit_id", "room_sort_key", "room"]
         verbose_name = _("户")
         verbose_name_plural = _("户")
         constraints = [
@@ -310,7 +310,7 @@ class Resident(models.Model):
     )
 
     class Meta:
-        ordering = ["household", "pk"]
+        ordering = ["household_id", "pk"]
         verbose_name = _("居民")
         verbose_name_plural = _("居民")
         constraints = [

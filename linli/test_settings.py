@@ -1,0 +1,15 @@
+"""Settings for the test suite: the real settings with plain HTTP, a throwaway data folder and fast hashing."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("LINLI_SSL_REDIRECT", "false")
+os.environ.setdefault("LINLI_SECURE_COOKIES", "false")
+os.environ.setdefault("LINLI_DATA_DIR", tempfile.mkdtemp(prefix="linli-test-"))
+
+from linli.settings import *  # noqa: E402, F403
+
+# Hashing passwords properly costs a quarter second per login; tests log in thousands of times.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
