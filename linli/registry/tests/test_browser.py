@@ -1,0 +1,119 @@
+"""A grid worker's journey in a real browser: Playwright driving Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from django_scopes import scopes_disabled
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright
+
+from linli.test import PASSWORD, BaseTestCase
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def launch(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+    )
+
+
+class BrowserTestCase(StaticLiveServerTestCase):
+    """A live server on 127.0.0.1 with the personas of BaseTestCase, and one browser."""
+
+    host = "127.0.0.1"
+    playwright: Playwright
+    browser: Browser
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+        # test itself are still synchronous, so Django's async guard does not apply here.
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        super().setUpClass()
+        cls.playwright = sync_playwright().start()
+        cls.browser = launch(cls.playwright)
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.browser.close()
+        cls.playwright.stop()
+        super().tearDownClass()
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+    def setUp(self) -> None:
+        with scopes_disabled():
+            BaseTestCase.build_world.__func__(self)  # type: ignore[attr-defined]
+        self.context = self.browser.new_context(
+            viewport={"width": 360, "height": 740}, locale="zh-CN"
+        )
+        self.page = self.context.new_page()
+
+    def tearDown(self) -> None:
+        self.context.close()
+
+    def log_in(self, username: str) -> None:
+        page = self.page
+        page.goto(f"{self.live_server_url}/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page.locator(".who")).to_contain_text(username)
+
+
+class GridWorkerJourneyTests(BrowserTestCase):
+    zeng: Any
+    li: Any
+    alice: Any
+
+    def test_it_finds_opens_reveals_and_is_refused_another_grid(self) -> None:
+        page = self.page
+        self.log_in("alice")
+
+        page.goto(f"{self.live_server_url}/residents/")
+        page.fill("#id_q", "zxm")
+        # The list updates as one types (HTMX): no full page load.
+        rows = page.locator("#resident-table tbody tr")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("曾小明")
+
+        page.click("text=曾小明")
+        expect(page.locator("#resident-name")).to_have_text("曾小明")
+        masked = page.locator("#reveal-id_number .masked")
+        expect(masked).to_have_text(self.zeng.masked_id_number)
+        expect(page.locator("body")).not_to_contain_text(self.zeng.id_number)
+
+        page.locator("#reveal-id_number summary").click()
+        page.fill("#reason-id_number", "核对代配药信息")
+        page.locator("#reveal-id_number button[type=submit]").click()
+        expect(page.locator("#reveal-id_number .revealed")).to_have_text(self.zeng.id_number)
+        entry = LogEntry.objects.get(action=LogEntry.Action.ACCESS)
+        assert entry.actor_id == self.alice.pk
+        assert entry.additional_data["reason"] == "核对代配药信息"
+
+        page.screenshot(path=os.path.join(tempfile.gettempdir(), "linli-resident-detail.png"))
+
+        response = page.goto(f"{self.live_server_url}/residents/{self.li.pk}/")
+        assert response is not None
+        assert response.status == 404
+        expect(page.locator("body")).to_contain_text("不在您的管辖范围内")
+        expect(page.locator("body")).not_to_contain_text("李秀英")
