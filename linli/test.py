@@ -37,7 +37,7 @@ PASSWORD = "correct horse battery"
 def make_user(username: str, role: str, **area: object) -> User:
     user = User.objects.create_user(username, password=PASSWORD, role=role, display_name=username)
     if area:
-        UserArea.objects.create(user=user, **area)  # type: ignore[misc]
+        UserArea.objects.create(user=user, **area)
     return user
 
 
@@ -57,7 +57,7 @@ def make_resident(
     actor = User.objects.filter(is_superuser=True).first()
     household = Household.objects.filter(unit=unit, room=room).first()
     if household is None:
-        household = actions.household_create(actor=actor, unit=unit, room=room)  # type: ignore[arg-type]
+        household = actions.household_create(actor=actor, unit=unit, room=room)
     born = born or dt.date(1950, 3, 7)
     return actions.resident_create(
         actor=actor,
@@ -72,6 +72,36 @@ def make_resident(
 
 class BaseTestCase(TestCase):
     """Personas and places every test can use; see the module docstring."""
+
+    root: User
+    alice: User
+    bob: User
+    carol: User
+    olivia: User
+    dave: User
+    kate: User
+    victor: User
+    sam: User
+    oscar: User
+    rita_user: User
+    street: Street
+    community: Community
+    community_b: Community
+    community_far: Community
+    grid1: Grid
+    grid2: Grid
+    unit1: Unit
+    unit2: Unit
+    unit_nogrid: Unit
+    unit_b: Unit
+    unit_far: Unit
+    zhang: Resident
+    zeng: Resident
+    li: Resident
+    wang: Resident
+    zhao: Resident
+    far: Resident
+    grid1_residents: set[int]
 
     @classmethod
     def setUpTestData(cls) -> None:

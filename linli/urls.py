@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from linli.api import api
 from linli.registry.views import home
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("", include("linli.accounts.urls")),
     path("", include("linli.registry.urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -54,7 +54,7 @@ class TokenIn(InputSchema):
 
 class TokenOut(Schema):
     token: str = Field(description="放在请求头 Authorization: Bearer <token> 中")
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105
 
 
 @router.post("/auth/token", auth=None, response={200: TokenOut, **ERRORS})
@@ -87,4 +87,3 @@ def token_revoke(request: HttpRequest) -> tuple[int, None]:
         revoked_at=timezone.now()
     )
     return 204, None
-

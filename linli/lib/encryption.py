@@ -7,6 +7,7 @@ import hmac
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.utils.functional import cached_property
 from encrypted_fields import fields as encrypted
 
@@ -29,11 +30,13 @@ class LinliKeys:
         return super().get_prep_value(value)  # type: ignore[misc]
 
 
-class EncryptedCharField(LinliKeys, encrypted.EncryptedCharField):  # type: ignore[misc]
+# models.CharField / TextField are named again after the library's classes (which already
+# derive from them) so that type checkers see what the fields hold.
+class EncryptedCharField(LinliKeys, encrypted.EncryptedCharField, models.CharField[str, str]):  # type: ignore[misc]
     """Encrypted short text (ID and phone numbers)."""
 
 
-class EncryptedTextField(LinliKeys, encrypted.EncryptedTextField):  # type: ignore[misc]
+class EncryptedTextField(LinliKeys, encrypted.EncryptedTextField, models.TextField[str, str]):  # type: ignore[misc]
     """Encrypted free text (health conditions)."""
 
 

@@ -52,7 +52,7 @@ def require(check: Callable[[User], bool]) -> Callable[[Callable[P, R]], Callabl
                 raise PermissionDenied(_("您的角色无权访问此页面"))
             return view(*args, **kwargs)
 
-        return login_required(wrapped)  # type: ignore[return-value]
+        return login_required(wrapped)  # type: ignore[type-var]
 
     return decorator
 

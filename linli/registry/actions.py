@@ -44,13 +44,15 @@ RESIDENT_FIELDS = (
 
 
 @transaction.atomic
-def household_create(*, actor: User, unit: Unit, room: str, notes: str = "") -> Household:
+def household_create(*, actor: User | None, unit: Unit, room: str, notes: str = "") -> Household:
     # Fresh from the database: the grid may have changed since the caller loaded the unit.
     unit = Unit._base_manager.select_related("building__compound").get(pk=unit.pk)
     household = Household(room=room.strip(), notes=notes)
     household.place_in(unit)
     household.full_clean(exclude=["community", "unit"])
-    if Household.objects.with_scopes_disabled().filter(unit=unit, room=household.room).exists():
+    with scopes_disabled():
+        taken = Household.objects.filter(unit=unit, room=household.room).exists()
+    if taken:
         raise ValidationError({"room": [_("该单元已有房号 %(room)s") % {"room": household.room}]})
     household.save()
     return household
@@ -61,10 +63,10 @@ def household_update(*, actor: User, household: Household, room: str, notes: str
     household.room = room.strip()
     household.notes = notes
     household.place_in(household.unit)
-    clash = Household.objects.with_scopes_disabled().filter(
-        unit_id=household.unit_id, room=household.room
-    )
-    if clash.exclude(pk=household.pk).exists():
+    with scopes_disabled():
+        clash = Household.objects.filter(unit_id=household.unit_id, room=household.room)
+        taken = clash.exclude(pk=household.pk).exists()
+    if taken:
         raise ValidationError({"room": [_("该单元已有房号 %(room)s") % {"room": household.room}]})
     household.updated_at = timezone.now()
     household.save()
@@ -242,3 +244,48 @@ def households_regrid(where: Q) -> int:
                 household.save(update_fields=["grid"])
                 moved += 1
     return moved
+
+
+def households_readdress(where: Q) -> int:
+    """Rewrite the address copied onto the households matching `where` (after a rename)."""
+    changed = []
+    with scopes_disabled():
+        households = Household.objects.filter(where).select_related("unit__building__compound")
+        for household in households:
+            before = household.address
+            household.place_in(household.unit)
+            if household.address != before:
+                changed.append(household)
+        Household.objects.bulk_update(changed, ["address"], batch_size=500)
+    return len(changed)
+
+
+@transaction.atomic
+def grid_save(
+    *,
+    actor: User,
+    grid: Grid,
+    workers: Iterable[User] | None = None,
+    buildings: Iterable[Building] | None = None,
+    units: Iterable[Unit] | None = None,
+) -> Grid:
+    """Save a (cleaned) grid with its workers and exactly the buildings and units it covers.
+
+    None leaves that part as it is; a building or unit left out is taken out of the grid.
+    """
+    grid.save()
+    if workers is not None:
+        grid.workers.set(list(workers))
+    if buildings is not None:
+        wanted_buildings = list(buildings)
+        keep = {b.pk for b in wanted_buildings}
+        dropped_buildings = [b for b in Building.objects.filter(grid=grid) if b.pk not in keep]
+        grid_cover(actor=actor, grid=None, buildings=dropped_buildings)
+        grid_cover(actor=actor, grid=grid, buildings=wanted_buildings)
+    if units is not None:
+        wanted_units = list(units)
+        keep = {u.pk for u in wanted_units}
+        dropped_units = [u for u in Unit.objects.filter(grid=grid) if u.pk not in keep]
+        grid_cover(actor=actor, grid=None, units=dropped_units)
+        grid_cover(actor=actor, grid=grid, units=wanted_units)
+    return grid

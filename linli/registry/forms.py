@@ -23,16 +23,23 @@ class ResidentForm(forms.Form):
     )
     id_number = forms.CharField(label=_("身份证号"), max_length=18, required=False)
     phone = forms.CharField(
-        label=_("手机号"), max_length=20, required=False, widget=forms.TextInput(attrs={"type": "tel"})
+        label=_("手机号"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel"}),
     )
     relation = forms.ChoiceField(label=_("与户主关系"), choices=Relation.choices)
     living_status = forms.ChoiceField(label=_("居住状态"), choices=LivingStatus.choices)
-    notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class HouseholdForm(forms.Form):
     room = forms.CharField(label=_("房号"), max_length=16)
-    notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class CareForm(forms.Form):
@@ -50,7 +57,9 @@ class CareForm(forms.Form):
     birthday = forms.DateField(
         label=_("生日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     CONTACT_ROWS = 3
 
@@ -87,7 +96,7 @@ class ResidentFilterForm(forms.Form):
             attrs={"type": "search", "placeholder": _("姓名 / 拼音 / 首字母 / 手机尾号 / 地址")}
         ),
     )
-    grid = forms.ModelChoiceField(
+    grid: forms.ModelChoiceField[Grid] = forms.ModelChoiceField(
         label=_("网格"), queryset=Grid.objects.none(), required=False, empty_label=_("全部网格")
     )
     tag = forms.ChoiceField(

@@ -14,6 +14,6 @@ class ScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with activate_for(request.user) as area:  # type: ignore[arg-type]
+        with activate_for(request.user) as area:
             request.area = area  # type: ignore[attr-defined]
             return self.get_response(request)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -50,7 +50,7 @@ class Community(models.Model):
     name = models.CharField(_("社区"), max_length=64)
     code = models.SlugField(_("编码"), max_length=32, unique=True)
 
-    objects = ScopedManager(community="pk")
+    objects: ClassVar[models.Manager[Community]] = ScopedManager(community="pk")
 
     class Meta:
         ordering = ["code"]
@@ -69,7 +69,7 @@ class Grid(models.Model):
         settings.AUTH_USER_MODEL, related_name="grids", blank=True, verbose_name=_("网格员")
     )
 
-    objects = ScopedManager(community="community")
+    objects: ClassVar[models.Manager[Grid]] = ScopedManager(community="community")
 
     class Meta:
         ordering = ["community", "code"]
@@ -87,7 +87,7 @@ class Compound(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="compounds")
     name = models.CharField(_("小区"), max_length=64)
 
-    objects = ScopedManager(community="community")
+    objects: ClassVar[models.Manager[Compound]] = ScopedManager(community="community")
 
     class Meta:
         ordering = ["community", "name"]
@@ -105,7 +105,7 @@ class Gate(models.Model):
     compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="gates")
     name = models.CharField(_("出入口"), max_length=64)
 
-    objects = ScopedManager(community="compound__community")
+    objects: ClassVar[models.Manager[Gate]] = ScopedManager(community="compound__community")
 
     class Meta:
         ordering = ["compound", "name"]
@@ -129,7 +129,7 @@ class Building(models.Model):
         verbose_name=_("网格"),
     )
 
-    objects = ScopedManager(community="compound__community")
+    objects: ClassVar[models.Manager[Building]] = ScopedManager(community="compound__community")
 
     class Meta:
         ordering = ["compound", "sort_key", "name"]
@@ -157,7 +157,9 @@ class Unit(models.Model):
         verbose_name=_("网格"),
     )
 
-    objects = ScopedManager(community="building__compound__community")
+    objects: ClassVar[models.Manager[Unit]] = ScopedManager(
+        community="building__compound__community"
+    )
 
     class Meta:
         ordering = ["building", "sort_key", "name"]
@@ -178,6 +180,9 @@ class Unit(models.Model):
 class HouseholdQuerySet(models.QuerySet["Household"]):
     def in_grids(self, grid_ids: list[int]) -> HouseholdQuerySet:
         return self.filter(grid_id__in=grid_ids)
+
+
+HouseholdManager = models.Manager.from_queryset(HouseholdQuerySet)
 
 
 class Household(models.Model):
@@ -202,8 +207,8 @@ class Household(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = ScopedManager(
-        _manager_class=models.Manager.from_queryset(HouseholdQuerySet),
+    objects: ClassVar[HouseholdManager[Household]] = ScopedManager(
+        _manager_class=HouseholdManager,
         community="community",
         grid="grid",
         household="pk",
@@ -257,6 +262,9 @@ class ResidentQuerySet(models.QuerySet["Resident"]):
         return self.filter(care_tags__tag=tag)
 
 
+ResidentManager = models.Manager.from_queryset(ResidentQuerySet)
+
+
 class Resident(models.Model):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="residents")
     name = models.CharField(_("姓名"), max_length=64)
@@ -302,8 +310,8 @@ class Resident(models.Model):
         editable=False,
     )
 
-    objects = ScopedManager(
-        _manager_class=models.Manager.from_queryset(ResidentQuerySet),
+    objects: ClassVar[ResidentManager[Resident]] = ScopedManager(
+        _manager_class=ResidentManager,
         community="household__community",
         grid="household__grid",
         household="household",
@@ -414,7 +422,7 @@ class CareProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
 
-    objects = ScopedManager(**_people_scope)
+    objects: ClassVar[models.Manager[CareProfile]] = ScopedManager(**_people_scope)
 
     class Meta:
         verbose_name = _("关爱档案")
@@ -440,7 +448,7 @@ class CareTagAssignment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
 
-    objects = ScopedManager(**_people_scope)
+    objects: ClassVar[models.Manager[CareTagAssignment]] = ScopedManager(**_people_scope)
 
     class Meta:
         ordering = ["tag"]
@@ -466,7 +474,7 @@ class EmergencyContact(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
 
-    objects = ScopedManager(**_people_scope)
+    objects: ClassVar[models.Manager[EmergencyContact]] = ScopedManager(**_people_scope)
 
     class Meta:
         ordering = ["pk"]

@@ -73,13 +73,14 @@ class DeployCheckTests(BaseTestCase):
         env = {
             **os.environ,
             "LINLI_DEBUG": "false",
-            "LINLI_SECRET_KEY": "x" * 60 + "-deploy-check-secret-key-with-enough-variety-0123456789",
+            "LINLI_SECRET_KEY": "x" * 60
+            + "-deploy-check-secret-key-with-enough-variety-0123456789",
             "LINLI_ALLOWED_HOSTS": "linli.example.org",
             "DJANGO_SETTINGS_MODULE": "linli.settings",
         }
         env.pop("LINLI_SSL_REDIRECT", None)
         env.pop("LINLI_SECURE_COOKIES", None)
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [sys.executable, "-m", "linli.cli", "check", "--deploy", "--fail-level", "WARNING"],
             env=env,
             capture_output=True,

@@ -4,18 +4,25 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='household',
-            options={'ordering': ['unit_id', 'room_sort_key', 'room'], 'verbose_name': '户', 'verbose_name_plural': '户'},
+            name="household",
+            options={
+                "ordering": ["unit_id", "room_sort_key", "room"],
+                "verbose_name": "户",
+                "verbose_name_plural": "户",
+            },
         ),
         migrations.AlterModelOptions(
-            name='resident',
-            options={'ordering': ['household_id', 'pk'], 'verbose_name': '居民', 'verbose_name_plural': '居民'},
+            name="resident",
+            options={
+                "ordering": ["household_id", "pk"],
+                "verbose_name": "居民",
+                "verbose_name_plural": "居民",
+            },
         ),
     ]

@@ -6,7 +6,13 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from linli.registry.models import CareProfile, CareTagAssignment, EmergencyContact, Household, Resident
+from linli.registry.models import (
+    CareProfile,
+    CareTagAssignment,
+    EmergencyContact,
+    Household,
+    Resident,
+)
 from linli.test import BaseTestCase
 
 
@@ -154,17 +160,16 @@ class ResidentEditTests(BaseTestCase):
     def test_it_rejects_a_duplicate_id_number(self) -> None:
         self.login(self.alice)
         url = reverse("registry:resident_edit", args=[self.zeng.pk])
-        response = self.client.post(
-            url, self._form(name="曾小明", id_number=self.li.id_number)
-        )
+        response = self.client.post(url, self._form(name="曾小明", id_number=self.li.id_number))
         self.assertContains(response, "身份证号已登记", status_code=400)
 
     def test_it_adds_a_resident_with_a_retired_region_code_as_a_warning(self) -> None:
         self.login(self.alice)
         household = self.zhang.household
         url = reverse("registry:resident_new", args=[household.pk])
-        from linli.lib.identity import compose_id_number
         import datetime as dt
+
+        from linli.lib.identity import compose_id_number
 
         old_id = compose_id_number("440307", dt.date(1940, 5, 1), 11)
         response = self.client.post(
@@ -206,7 +211,9 @@ class CareProfileTests(BaseTestCase):
         )
         self.assertEqual(response.status_code, 302)
         with scopes_disabled():
-            tags = set(CareTagAssignment.objects.filter(resident=self.zeng).values_list("tag", flat=True))
+            tags = set(
+                CareTagAssignment.objects.filter(resident=self.zeng).values_list("tag", flat=True)
+            )
             contact = EmergencyContact.objects.get(resident=self.zeng)
             self.assertEqual(tags, {"dialysis", "empty_nest"})
             self.assertEqual(contact.phone, "13900001111")
@@ -223,7 +230,9 @@ class CareProfileTests(BaseTestCase):
         )
         self.assertContains(response, "紧急联系人电话无效", status_code=400)
         with scopes_disabled():
-            tags = set(CareTagAssignment.objects.filter(resident=self.zhang).values_list("tag", flat=True))
+            tags = set(
+                CareTagAssignment.objects.filter(resident=self.zhang).values_list("tag", flat=True)
+            )
         self.assertEqual(tags, {"lives_alone"})
 
 
@@ -238,12 +247,16 @@ class PlaceTests(BaseTestCase):
         self.assertContains(response, "1单元")
         response = self.client.get(reverse("registry:unit_detail", args=[self.unit1.pk]))
         self.assertContains(response, "张建国")
-        response = self.client.get(reverse("registry:household_detail", args=[self.zhang.household_id]))
+        response = self.client.get(
+            reverse("registry:household_detail", args=[self.zhang.household_id])
+        )
         self.assertContains(response, "阳光小区1号楼1单元101")
 
     def test_it_refuses_another_grids_building(self) -> None:
         self.login(self.alice)
-        response = self.client.get(reverse("registry:building_detail", args=[self.unit2.building.pk]))
+        response = self.client.get(
+            reverse("registry:building_detail", args=[self.unit2.building.pk])
+        )
         self.assertEqual(response.status_code, 404)
 
     def test_it_adds_a_household_and_rejects_a_duplicate_room(self) -> None:
@@ -260,7 +273,17 @@ class PlaceTests(BaseTestCase):
 
 class HomeTests(BaseTestCase):
     def test_it_greets_each_role(self) -> None:
-        for user in (self.alice, self.carol, self.dave, self.olivia, self.victor, self.sam, self.kate, self.rita_user, self.oscar):
+        for user in (
+            self.alice,
+            self.carol,
+            self.dave,
+            self.olivia,
+            self.victor,
+            self.sam,
+            self.kate,
+            self.rita_user,
+            self.oscar,
+        ):
             self.login(user)
             response = self.client.get(reverse("home"))
             self.assertEqual(response.status_code, 200, user.username)

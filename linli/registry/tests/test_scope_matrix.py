@@ -102,7 +102,9 @@ class ScopeMatrixTests(BaseTestCase):
         household = resident.household
         return {resident.pk, household.pk, household.unit_id, household.unit.building_id}
 
-    def _check(self, user: User | None, method: str, url: str, response: Any, outside: list[Resident]) -> None:
+    def _check(
+        self, user: User | None, method: str, url: str, response: Any, outside: list[Resident]
+    ) -> None:
         where = f"{user.username if user else 'anonymous'} {method} {url}"
         self.assertLess(response.status_code, 500, where)
         body = b"".join(response) if response.streaming else response.content

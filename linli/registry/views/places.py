@@ -105,7 +105,10 @@ def household_new(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             household = actions.household_create(
-                actor=user, unit=unit, room=form.cleaned_data["room"], notes=form.cleaned_data["notes"]
+                actor=user,
+                unit=unit,
+                room=form.cleaned_data["room"],
+                notes=form.cleaned_data["notes"],
             )
         except ValidationError as e:
             add_action_errors(form, e)

@@ -1,4 +1,4 @@
-"""Residents: the searchable list, detail with masked numbers and audited reveal, edit, the register."""
+"""Residents: the searchable list, detail with masked numbers and audited reveal, the register."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as e:
             add_action_errors(form, e)
-    status = 200 if value or form.is_valid() and not form.errors else 400
+    status = 200 if value or (form.is_valid() and not form.errors) else 400
     field = request.POST.get("field", "")
     context = {"resident": resident, "form": form, "value": value, "field": field}
     return render(request, "registry/partials/reveal.html", context, status=status)
