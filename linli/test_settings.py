@@ -1,4 +1,4 @@
-"""Settings for the test suite: the real settings with plain HTTP, a throwaway data folder and fast hashing."""
+"""Test settings: the real ones with plain HTTP, a throwaway data folder, fast hashing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ os.environ.setdefault("LINLI_SSL_REDIRECT", "false")
 os.environ.setdefault("LINLI_SECURE_COOKIES", "false")
 os.environ.setdefault("LINLI_DATA_DIR", tempfile.mkdtemp(prefix="linli-test-"))
 
-from linli.settings import *  # noqa: E402, F403
+from linli.settings import *  # noqa: F403
 
 # Hashing passwords properly costs a quarter second per login; tests log in thousands of times.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -99,7 +99,7 @@ def resident_create(
 def resident_update(*, actor: User, resident: Resident, values: dict[str, object]) -> Resident:
     if "household" in values:
         household = values["household"]
-        assert isinstance(household, Household)
+        assert isinstance(household, Household)  # noqa: S101
         resident.household = household
     _apply(resident, values)
     resident.refresh_search()

@@ -1,4 +1,4 @@
-"""Back-office admin for places and people. Personal numbers show masked and cannot be edited here."""
+"""Back-office admin for places and people; personal numbers show masked and stay read-only."""
 
 from __future__ import annotations
 

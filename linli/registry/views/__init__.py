@@ -1,1 +1,1 @@
-"""Registry pages: places (drill-down), residents and the register, and spreadsheet import/export."""
+"""Registry pages: places, residents, the register, and spreadsheet import and export."""
