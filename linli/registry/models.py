@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager, scopes_disabled
@@ -256,7 +256,9 @@ class ResidentQuerySet(models.QuerySet["Resident"]):
         return self.filter(condition)
 
     def on_register(self) -> ResidentQuerySet:
-        return self.filter(care_tags__isnull=False).distinct()
+        # EXISTS rather than a join + DISTINCT: the outer query is already scoped.
+        tagged = CareTagAssignment._base_manager.filter(resident_id=OuterRef("pk"))
+        return self.filter(Exists(tagged))
 
     def with_tag(self, tag: str) -> ResidentQuerySet:
         return self.filter(care_tags__tag=tag)
