@@ -101,9 +101,10 @@ def machine() -> list[str]:
                 break
     except OSError:
         pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return [
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- CPU: {os.cpu_count()} cores ({cpu}), memory {memory}",
+        f"- CPU: {os.cpu_count()} cores ({cpu}), memory {memory}, load average {load}",
         f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"{platform.system()} {platform.release()}",
     ]

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from axes.helpers import get_cool_off
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
 
 from linli.accounts.models import ApiToken, User
-from linli.lib.rest import ERRORS, InputSchema
+from linli.lib.rest import ERRORS, ErrorOut, InputSchema
 
 
 class BearerToken(HttpBearer):
@@ -57,7 +57,9 @@ class TokenOut(Schema):
     token_type: str = "Bearer"  # noqa: S105
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut, **ERRORS})
+@router.post(
+    "/auth/token", auth=None, response={200: TokenOut, frozenset({400, 401, 429}): ErrorOut}
+)
 def token_issue(request: HttpRequest, payload: TokenIn) -> TokenOut:
     """Sign in with a username and password; failures count towards the lockout."""
     user = authenticate(request=request, username=payload.username, password=payload.password)
@@ -65,7 +67,10 @@ def token_issue(request: HttpRequest, payload: TokenIn) -> TokenOut:
         if getattr(request, "axes_locked_out", False):
             # Answered here in JSON: left set, AxesMiddleware would swap in the HTML page.
             request.axes_locked_out = False  # type: ignore[attr-defined]
-            minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
+            cool_off = get_cool_off(request)
+            if cool_off is None:
+                raise HttpError(429, _("登录失败次数过多，账号已锁定，请联系管理员解锁"))
+            minutes = max(1, round(cool_off.total_seconds() / 60))
             raise HttpError(
                 429,
                 _("登录失败次数过多，账号已暂时锁定，请 %(minutes)d 分钟后再试")
@@ -79,11 +84,11 @@ def token_issue(request: HttpRequest, payload: TokenIn) -> TokenOut:
 
 
 @router.delete("/auth/token", response={204: None, **ERRORS})
-def token_revoke(request: HttpRequest) -> tuple[int, None]:
+def token_revoke(request: HttpRequest) -> Status[None]:
     """Revoke the token this request was signed with."""
     api_user(request)
     raw = request.headers.get("Authorization", "").partition(" ")[2].strip()
     ApiToken.objects.filter(key_hash=ApiToken.hash(raw), revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-    return 204, None
+    return Status(204, None)

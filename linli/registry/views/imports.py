@@ -132,6 +132,7 @@ class ImportUploadForm(forms.Form):
     )
     file = forms.FileField(
         label=gettext_lazy("居民表格"),
+        allow_empty_file=True,  # read_table says "文件是空的", clearer than the default
         help_text=gettext_lazy("Excel（.xlsx）或 CSV（UTF-8 或 GBK），不超过 10 MB、20000 行"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
@@ -282,6 +283,6 @@ def register_export(request: HttpRequest) -> HttpResponse:
 
 def _xlsx(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=spreadsheets.XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     response["Cache-Control"] = "no-store"
     return response
