@@ -32,6 +32,7 @@ from linli.registry.choices import CareTag, LivingStatus, Relation, RevealField,
 from linli.registry.models import (
     Building,
     CareProfile,
+    CareTagAssignment,
     Community,
     Compound,
     EmergencyContact,
@@ -899,7 +900,9 @@ class CareOut(Schema):
 
 def _tags(resident: Resident) -> list[TagOut]:
     # Sorted in Python so that the prefetched rows are used as they are.
-    assignments = sorted(resident.care_tags.all(), key=lambda a: a.tag)
+    assignments: list[CareTagAssignment] = getattr(resident, "tag_list", None) or sorted(
+        resident.care_tags.all(), key=lambda a: a.tag
+    )
     return [TagOut(code=a.tag, label=a.get_tag_display()) for a in assignments]
 
 
@@ -959,9 +962,7 @@ def _households() -> QuerySet[Household]:
 
 
 def _residents() -> ResidentQuerySet:
-    found: ResidentQuerySet = Resident.objects.select_related("household").prefetch_related(
-        "care_tags"
-    )
+    found: ResidentQuerySet = Resident.objects.select_related("household").with_tags()
     return found
 
 

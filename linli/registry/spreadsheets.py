@@ -52,6 +52,7 @@ from linli.registry.models import (
     Compound,
     Household,
     Resident,
+    ResidentQuerySet,
     Unit,
 )
 
@@ -1029,7 +1030,7 @@ REGISTER_HEADERS = (
 )
 
 
-def export_register(*, community: Community | None, residents: models.QuerySet[Resident]) -> bytes:
+def export_register(*, community: Community | None, residents: ResidentQuerySet) -> bytes:
     """The register as .xlsx: ID and phone masked, no health text, formulas escaped."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -1040,7 +1041,8 @@ def export_register(*, community: Community | None, residents: models.QuerySet[R
             "household__unit__building__compound", "household__grid", "care_profile"
         )
         .prefetch_related(None)
-        .prefetch_related("care_tags", "emergency_contacts")
+        .with_tags()
+        .with_contacts()
         .order_by(
             "household__unit__building__compound__name",
             "household__unit__building__sort_key",
@@ -1060,7 +1062,7 @@ def export_register(*, community: Community | None, residents: models.QuerySet[R
             f"{c.name}（{c.relation}）{c.masked_phone}"
             if c.relation
             else f"{c.name} {c.masked_phone}"
-            for c in resident.emergency_contacts.all()
+            for c in resident.contact_list  # type: ignore[attr-defined]
         )
         rows.append(
             [
@@ -1076,7 +1078,7 @@ def export_register(*, community: Community | None, residents: models.QuerySet[R
                 resident.masked_phone,
                 resident.get_relation_display(),
                 resident.get_living_status_display(),
-                "、".join(a.get_tag_display() for a in resident.care_tags.all()),
+                "、".join(a.get_tag_display() for a in resident.tag_list),  # type: ignore[attr-defined]
                 profile.ltc_level if profile else None,
                 contacts,
                 household.grid.name if household.grid else "",

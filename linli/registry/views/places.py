@@ -76,7 +76,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     unit = get_unit_for(user, pk)
     households = Household.objects.filter(unit=unit).prefetch_related(
-        Prefetch("residents", queryset=Resident.objects.prefetch_related("care_tags"))
+        Prefetch("residents", queryset=Resident.objects.with_tags())
     )
     return render(
         request,
@@ -89,7 +89,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     household = get_household_for(user, pk)
-    residents = Resident.objects.filter(household=household).prefetch_related("care_tags")
+    residents = Resident.objects.filter(household=household).with_tags()
     return render(
         request,
         "registry/household_detail.html",

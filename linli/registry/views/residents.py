@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -50,11 +50,7 @@ def _user(request: HttpRequest) -> User:
 def filtered_residents(user: User, params: Any) -> tuple[ResidentFilterForm, ResidentQuerySet]:
     """The resident list as the filters ask, within the user's area (shared by page and export)."""
     form = ResidentFilterForm(params, grids=visible_grids(user))
-    # to_attr lists: the template reads plain lists instead of building a scoped related
-    # queryset per row (which cost more than the query itself).
-    residents: ResidentQuerySet = Resident.objects.select_related(
-        "household__grid"
-    ).prefetch_related(Prefetch("care_tags", to_attr="tag_list"))
+    residents: ResidentQuerySet = Resident.objects.select_related("household__grid").with_tags()
     if form.is_valid():
         data = form.cleaned_data
         residents = residents.search(data["q"] or "")
@@ -87,10 +83,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
 def register(request: HttpRequest) -> HttpResponse:
     """台账: everyone on the special-needs register, with tags, care level and contacts."""
     form, residents = filtered_residents(_user(request), request.GET)
-    residents = residents.on_register().prefetch_related(
-        Prefetch("emergency_contacts", to_attr="contact_list"),
-        Prefetch("care_profile", queryset=CareProfile.objects.all()),
-    )
+    residents = residents.on_register().with_contacts().select_related("care_profile")
     context = {"form": form, "page": _page(request, residents), "query": request.GET.urlencode()}
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "registry/partials/register_rows.html", context)
