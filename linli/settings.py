@@ -80,6 +80,7 @@ for _key in LINLI_FIELD_KEYS:
         ) from None
 # The blind index must stay stable through key rotation, so it has its own key; by default
 # it is derived from the oldest field key, which rotation keeps at the end of the list.
+LINLI_INDEX_KEY_IS_SET = envsecret("LINLI_INDEX_KEY") is not None
 LINLI_INDEX_KEY = envsecret("LINLI_INDEX_KEY") or LINLI_FIELD_KEYS[-1]
 
 ALLOWED_HOSTS = [
@@ -122,6 +123,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "linli.urls"
@@ -185,6 +187,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+
+# Rate limits on search and export (django-ratelimit), per signed-in user: enough for a
+# grid worker typing into the search box, too little for scraping the register.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+RATELIMIT_VIEW = "linli.accounts.views.rate_limited"
+LINLI_SEARCH_RATE = os.environ.get("LINLI_SEARCH_RATE", "120/m")
+LINLI_EXPORT_RATE = os.environ.get("LINLI_EXPORT_RATE", "20/h")
 
 IDLE_LOGOUT_SECONDS = envint("LINLI_IDLE_LOGOUT_MINUTES", "30") * 60
 SESSION_COOKIE_AGE = 12 * 3600

@@ -13,3 +13,7 @@ from linli.settings import *  # noqa: F403
 
 # Hashing passwords properly costs a quarter second per login; tests log in thousands of times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests search far faster than a person types; the rate-limit tests set their own limits.
+LINLI_SEARCH_RATE = "100000/m"
+LINLI_EXPORT_RATE = "100000/m"

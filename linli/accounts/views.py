@@ -6,7 +6,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 
@@ -18,3 +19,11 @@ class LinliLoginView(auth_views.LoginView):
         if request.session.pop("idle_logged_out", False):
             messages.warning(request, _("长时间未操作，已自动退出，请重新登录。"))
         return super().get(request, *args, **kwargs)
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Too many searches or exports in a short time: 429, in Chinese, as page or JSON."""
+    message = _("操作过于频繁，请稍后再试。")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "errors": []}, status=429)
+    return render(request, "429.html", {"message": message}, status=429)

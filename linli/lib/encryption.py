@@ -6,8 +6,11 @@ import hashlib
 import hmac
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 from django.utils.functional import cached_property
 from encrypted_fields import fields as encrypted
 
@@ -38,6 +41,22 @@ class EncryptedCharField(LinliKeys, encrypted.EncryptedCharField, models.CharFie
 
 class EncryptedTextField(LinliKeys, encrypted.EncryptedTextField, models.TextField[str, str]):  # type: ignore[misc]
     """Encrypted free text (health conditions)."""
+
+
+def encrypted_fields(model: type[models.Model]) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if isinstance(f, LinliKeys)]
+
+
+@receiver(setting_changed)
+def forget_keys(*, setting: str, **kwargs: Any) -> None:
+    """Fields cache their Fernet keys; a change of LINLI_FIELD_KEYS (tests) must reach them."""
+    if setting != "LINLI_FIELD_KEYS":
+        return
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, LinliKeys):
+                field.__dict__.pop("keys", None)
+                field.__dict__.pop("f", None)
 
 
 def blind_index(value: str, *, purpose: str) -> str:

@@ -289,3 +289,37 @@ def grid_save(
         grid_cover(actor=actor, grid=None, units=dropped_units)
         grid_cover(actor=actor, grid=grid, units=wanted_units)
     return grid
+
+
+PERSONAL_DATA_MODELS: tuple[type[Resident] | type[EmergencyContact] | type[CareProfile], ...] = (
+    Resident,
+    EmergencyContact,
+    CareProfile,
+)
+
+
+def personal_data_rotate(*, reindex: bool = False, batch_size: int = 1000) -> dict[str, int]:
+    """Re-encrypt every personal field with the newest key (and, if asked, rebuild the
+    blind indexes with the current index key). Returns rows rewritten per model.
+
+    Reading decrypts with any listed key and writing encrypts with the first, so after this
+    the older keys can be dropped from LINLI_FIELD_KEYS. Each batch is its own transaction:
+    a run that stops half-way leaves every row readable and can simply be run again.
+    """
+    from linli.lib.encryption import encrypted_fields
+
+    rewritten: dict[str, int] = {}
+    for model in PERSONAL_DATA_MODELS:
+        fields = encrypted_fields(model)
+        if reindex and model is Resident:
+            fields += ["id_number_index", "phone_index"]
+        ids = list(model._base_manager.order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), batch_size):
+            with transaction.atomic():
+                rows = list(model._base_manager.filter(pk__in=ids[start : start + batch_size]))
+                for row in rows:
+                    if isinstance(row, Resident) and reindex:
+                        row.set_personal_numbers(id_number=row.id_number, phone=row.phone)
+                model._base_manager.bulk_update(rows, fields)  # type: ignore[arg-type]
+        rewritten[model._meta.label] = len(ids)
+    return rewritten

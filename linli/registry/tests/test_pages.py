@@ -293,3 +293,25 @@ class HomeTests(BaseTestCase):
         response = self.client.get(reverse("home"))
         self.assertContains(response, "阳光小区1号楼1单元102")
         self.assertNotContains(response, "张建国")
+
+
+class RateLimitTests(BaseTestCase):
+    def test_it_slows_down_a_flood_of_searches_with_a_chinese_429(self) -> None:
+        from django.core.cache import cache
+        from django.test import override_settings
+
+        cache.clear()
+        self.login(self.alice)
+        with override_settings(LINLI_SEARCH_RATE="3/m"):
+            for _ in range(3):
+                response = self.client.get(reverse("registry:resident_list"), {"q": "zxm"})
+                self.assertEqual(response.status_code, 200)
+            response = self.client.get(reverse("registry:resident_list"), {"q": "zxm"})
+        self.assertContains(response, "操作过于频繁", status_code=429)
+        self.assertNotContains(response, "曾小明", status_code=429)
+        # Another user has their own allowance.
+        self.login(self.carol)
+        with override_settings(LINLI_SEARCH_RATE="3/m"):
+            response = self.client.get(reverse("registry:resident_list"), {"q": "zxm"})
+        self.assertEqual(response.status_code, 200)
+        cache.clear()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from linli.accounts.models import User
+from linli.lib.limits import limited
 from linli.registry import actions
 from linli.registry.access import (
     can_edit_people,
@@ -71,6 +72,7 @@ def _page(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
 
 
 @require(can_see_people)
+@limited("LINLI_SEARCH_RATE")
 def resident_list(request: HttpRequest) -> HttpResponse:
     form, residents = filtered_residents(_user(request), request.GET)
     context = {"form": form, "page": _page(request, residents), "query": request.GET.urlencode()}
@@ -80,6 +82,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
 
 
 @require(can_see_people)
+@limited("LINLI_SEARCH_RATE")
 def register(request: HttpRequest) -> HttpResponse:
     """台账: everyone on the special-needs register, with tags, care level and contacts."""
     form, residents = filtered_residents(_user(request), request.GET)

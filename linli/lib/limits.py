@@ -1,0 +1,26 @@
+"""Rate limits on expensive or sensitive views (search, export), read from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit.decorators import ratelimit
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def limited(setting: str) -> Callable[[V], V]:
+    """Allow each user (or address, when signed out) the rate in `settings.<setting>`.
+
+    Over it, django-ratelimit raises and RATELIMIT_VIEW answers 429.
+    """
+
+    def rate(group: str, request: HttpRequest) -> str:
+        value: str = getattr(settings, setting)
+        return value
+
+    decorator: Callable[[V], V] = ratelimit(key="user_or_ip", rate=rate, block=True)
+    return decorator
