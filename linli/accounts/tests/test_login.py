@@ -59,6 +59,15 @@ class LoginTests(BaseTestCase):
         self.client.post(reverse("logout"))
         self.assertNotIn("_auth_user_id", self.client.session)
 
+    def test_it_speaks_chinese_to_an_english_browser_until_asked(self) -> None:
+        self.login(self.alice)
+        headers = {"Accept-Language": "en-US,en;q=0.9"}
+        response = self.client.get(reverse("registry:resident_list"), headers=headers)
+        self.assertContains(response, '<html lang="zh-CN">')
+        self.client.post(reverse("set_language"), {"language": "en", "next": "/"})
+        response = self.client.get(reverse("registry:resident_list"), headers=headers)
+        self.assertContains(response, '<html lang="en">')
+
     @override_settings(LANGUAGE_CODE="zh-hans")
     def test_it_switches_to_english(self) -> None:
         self.login(self.alice)
