@@ -27,6 +27,13 @@ EDITORS = frozenset({Role.COMMUNITY_STAFF, Role.GRID_WORKER})
 IMPORTERS = frozenset({Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
 
 
+def request_user(request: HttpRequest) -> User:
+    """The signed-in user of a request that `require` (or login_required) has let through."""
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101
+    return user
+
+
 def can_see_people(user: User) -> bool:
     return user.is_active and user.works_with_people
 

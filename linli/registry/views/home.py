@@ -11,7 +11,7 @@ from django.shortcuts import render
 
 from linli.accounts.choices import Role
 from linli.accounts.models import User
-from linli.registry.access import can_see_people, visible_grids
+from linli.registry.access import can_see_people, request_user, visible_grids
 from linli.registry.choices import CareTag
 from linli.registry.models import CareTagAssignment, Household, Resident
 
@@ -42,8 +42,7 @@ def _people_summary(user: User) -> dict[str, Any]:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101
+    user = request_user(request)
     context: dict[str, Any] = {"role": user.role}
     if can_see_people(user):
         context.update(_people_summary(user))

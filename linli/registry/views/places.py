@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from linli.accounts.models import User
 from linli.registry import actions
 from linli.registry.access import (
     can_edit_people,
@@ -17,6 +16,7 @@ from linli.registry.access import (
     get_building_for,
     get_household_for,
     get_unit_for,
+    request_user,
     require,
     visible_buildings,
     visible_units,
@@ -25,15 +25,9 @@ from linli.registry.forms import HouseholdForm, add_action_errors
 from linli.registry.models import Household, Resident
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101
-    return user
-
-
 @require(can_see_people)
 def place_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     buildings = (
         visible_buildings(user)
         .select_related("compound__community", "grid")
@@ -51,7 +45,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
 
 @require(can_see_people)
 def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     building = get_building_for(user, pk)
     units = (
         visible_units(user)
@@ -73,7 +67,7 @@ def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(can_see_people)
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     unit = get_unit_for(user, pk)
     households = Household.objects.filter(unit=unit).prefetch_related(
         Prefetch("residents", queryset=Resident.objects.with_tags())
@@ -87,7 +81,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(can_see_people)
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     household = get_household_for(user, pk)
     residents = Resident.objects.filter(household=household).with_tags()
     return render(
@@ -99,7 +93,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(can_edit_people)
 def household_new(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     unit = get_unit_for(user, pk)
     form = HouseholdForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -123,7 +117,7 @@ def household_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(can_edit_people)
 def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     household = get_household_for(user, pk)
     initial = {"room": household.room, "notes": household.notes}
     form = HouseholdForm(request.POST or None, initial=initial)

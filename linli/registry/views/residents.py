@@ -23,6 +23,7 @@ from linli.registry.access import (
     can_see_people,
     get_household_for,
     get_resident_for,
+    request_user,
     require,
     visible_grids,
 )
@@ -40,12 +41,6 @@ from linli.registry.models import (
     Resident,
     ResidentQuerySet,
 )
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101
-    return user
 
 
 def filtered_residents(user: User, params: Any) -> tuple[ResidentFilterForm, ResidentQuerySet]:
@@ -74,7 +69,7 @@ def _page(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
 @require(can_see_people)
 @limited("LINLI_SEARCH_RATE")
 def resident_list(request: HttpRequest) -> HttpResponse:
-    form, residents = filtered_residents(_user(request), request.GET)
+    form, residents = filtered_residents(request_user(request), request.GET)
     context = {"form": form, "page": _page(request, residents), "query": request.GET.urlencode()}
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "registry/partials/resident_rows.html", context)
@@ -85,7 +80,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
 @limited("LINLI_SEARCH_RATE")
 def register(request: HttpRequest) -> HttpResponse:
     """台账: everyone on the special-needs register, with tags, care level and contacts."""
-    form, residents = filtered_residents(_user(request), request.GET)
+    form, residents = filtered_residents(request_user(request), request.GET)
     residents = residents.on_register().with_contacts().select_related("care_profile")
     context = {"form": form, "page": _page(request, residents), "query": request.GET.urlencode()}
     if request.htmx:  # type: ignore[attr-defined]
@@ -95,7 +90,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @require(can_see_people)
 def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     resident = get_resident_for(user, pk)
     profile = CareProfile.objects.filter(resident=resident).first()
     context = {
@@ -115,7 +110,7 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require(can_see_people)
 @require_POST
 def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     resident = get_resident_for(user, pk)
     form = RevealForm(request.POST)
     value = ""
@@ -156,7 +151,7 @@ def _warn(request: HttpRequest, resident: Resident) -> None:
 
 @require(can_edit_people)
 def resident_new(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     household = get_household_for(user, pk)
     form = ResidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -180,7 +175,7 @@ def resident_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(can_edit_people)
 def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     resident = get_resident_for(user, pk)
     form = ResidentForm(request.POST or None, initial=_resident_initial(resident))
     if request.method == "POST" and form.is_valid():
@@ -206,7 +201,7 @@ def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(can_edit_people)
 def care_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     resident = get_resident_for(user, pk)
     profile = CareProfile.objects.filter(resident=resident).first()
     initial: dict[str, Any] = {
