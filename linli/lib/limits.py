@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest
+from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
 V = TypeVar("V", bound=Callable[..., Any])
@@ -24,3 +25,11 @@ def limited(setting: str) -> Callable[[V], V]:
 
     decorator: Callable[[V], V] = ratelimit(key="user_or_ip", rate=rate, block=True)
     return decorator
+
+
+def over_limit(request: HttpRequest, *, group: str, setting: str) -> bool:
+    """Count one use for the API, which answers 429 itself when this says True."""
+    limited_now: bool = is_ratelimited(
+        request, group=group, key="user_or_ip", rate=getattr(settings, setting), increment=True
+    )
+    return limited_now

@@ -17,17 +17,19 @@ from django.core.exceptions import (
 )
 from django.db import transaction
 from django.db.models import Count, Model, Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja.errors import HttpError
 
 from linli.accounts.api import api_user
 from linli.accounts.choices import Role
 from linli.accounts.models import User
+from linli.lib.limits import over_limit
 from linli.lib.masking import mask_phone
-from linli.lib.rest import ERRORS, InputSchema, Page, PageQuery, page_of
-from linli.registry import access, actions
+from linli.lib.rest import ERRORS, ErrorOut, InputSchema, Page, PageQuery, page_of
+from linli.registry import access, actions, spreadsheets
 from linli.registry.choices import CareTag, LivingStatus, Relation, RevealField, Sex
 from linli.registry.models import (
     Building,
@@ -46,6 +48,14 @@ from linli.registry.models import (
     sort_key,
 )
 from linli.registry.scope import area_for
+from linli.registry.views.imports import (
+    ImportUploadForm,
+    PendingImport,
+    export_register_for,
+    importable_communities,
+    pending_import_for,
+    xlsx_response,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -54,10 +64,12 @@ me_router = Router(tags=["账号"])
 places = Router(tags=["地址"])
 grids = Router(tags=["网格"])
 people = Router(tags=["户与居民"])
+transfers = Router(tags=["导入导出"])
 router.add_router("", me_router)
 router.add_router("", places)
 router.add_router("", grids)
 router.add_router("", people)
+router.add_router("", transfers)
 
 PLACE_EDITORS = frozenset({Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
 
@@ -1040,12 +1052,15 @@ def household_update(
     return _household_detail(user, household.pk)
 
 
-@people.get("/residents", response={200: Page[ResidentOut], **ERRORS})
+@people.get("/residents", response={200: Page[ResidentOut], **ERRORS, 429: ErrorOut})
 def resident_list(request: HttpRequest, query: Query[ResidentQuery]) -> Page[ResidentOut]:
     """Search and filter as the resident list page does, within the user's area."""
     user = _people_reader(request)
+    if over_limit(request, group="api.resident_list", setting="LINLI_SEARCH_RATE"):
+        raise HttpError(429, _("操作过于频繁，请稍后再试。"))
     staff = access.can_see_people(user)
-    residents = _residents().search(query.q or "").order_by("household__address", "pk")
+    # Registry order, as on the page: the database walks an index instead of sorting.
+    residents = _residents().search(query.q or "").order_by("household_id", "pk")
     if community := _community_filter(user, query.community):
         residents = residents.filter(household__community=community)
     if grid := _grid_filter(user, query.grid):
@@ -1155,3 +1170,211 @@ def care_update(request: HttpRequest, resident_id: int, payload: CareIn) -> Care
     )
     actions.care_profile_save(actor=user, resident=resident, care=care)
     return _care_out(access.get_resident_for(user, resident_id))
+
+
+# --- import and export ----------------------------------------------------------------------
+# The same steps as the import pages and the import-residents command: upload (every row
+# checked, nothing written), look again, commit the valid rows. The upload waits as the
+# page's PendingImport, for its uploader only, and is gone once committed.
+
+
+def _importer(request: HttpRequest) -> User:
+    user = api_user(request)
+    _require(access.can_import(user), _("您的角色无权导入居民"))
+    return user
+
+
+class ImportCounts(Schema):
+    ok: int = Field(description="正常行数")
+    warning: int = Field(description="有警告的行数（仍会导入）")
+    error: int = Field(description="有错误的行数（不会导入）")
+
+
+class ImportRowOut(Schema):
+    line: int = Field(description="文件中的行号")
+    status: str = Field(description="ok 正常 / warning 有警告，仍会导入 / error 有错误，不导入")
+    messages: list[str] = Field(description="错误和警告，每条都写明行号和列名")
+
+
+class ImportReportOut(Schema):
+    token: str = Field(description="确认导入时使用；仅上传者本人可用，导入后失效")
+    community: str = Field(description="社区编码")
+    filename: str
+    counts: ImportCounts
+    valid: int = Field(description="确认后将导入的行数（正常 + 警告）")
+    new_households: int = Field(description="将新建的户数")
+    notes: list[str] = Field(description="整份文件的提示，如不认识而忽略的列")
+    rows: list[ImportRowOut]
+
+
+class ImportCommitQuery(Schema):
+    expected_valid: int | None = Field(
+        None,
+        ge=0,
+        description="核对时看到的有效行数；给出且与重新核对的结果不同则返回 409，不写入",
+    )
+
+
+class ImportCreated(Schema):
+    residents: int
+    households: int
+    tags: int = Field(description="重点人群标签")
+
+
+class ImportCommitOut(Schema):
+    community: str
+    created: ImportCreated
+    skipped: int = Field(description="有错误未导入的行数")
+    counts: ImportCounts
+
+
+def _counts(report: spreadsheets.ImportReport) -> ImportCounts:
+    return ImportCounts(ok=report.ok, warning=report.warning, error=report.error)
+
+
+def _report_out(pending: PendingImport, report: spreadsheets.ImportReport) -> ImportReportOut:
+    return ImportReportOut(
+        token=pending.token,
+        community=report.community.code,
+        filename=pending.filename,
+        counts=_counts(report),
+        valid=report.valid,
+        new_households=report.new_households,
+        notes=report.notes,
+        rows=[ImportRowOut(line=r.line, status=r.status, messages=r.messages) for r in report.rows],
+    )
+
+
+def _file_error(message: str) -> ValidationError:
+    return ValidationError({"file": [message]})
+
+
+@transfers.post("/imports", response={201: ImportReportOut, **ERRORS})
+def import_upload(
+    request: HttpRequest,
+    community: Form[str],
+    file: File[UploadedFile],
+) -> Status[ImportReportOut]:
+    """Upload a spreadsheet of residents: every row is checked, nothing is written yet.
+
+    multipart/form-data: `community` (社区编码) and `file` (.xlsx, or .csv in UTF-8 or GBK).
+
+    Same limits and reasons as the import page (10 MB, 20,000 rows, .xlsx or .csv, the
+    template's headers). Commit with POST /imports/{token}/commit.
+    """
+    user = _importer(request)
+    communities = importable_communities(user)
+    target = communities.filter(code=community).first()
+    if target is None:
+        raise Http404(_("未找到社区，或不在您的管辖范围内"))
+    form = ImportUploadForm(
+        data={"community": target.pk}, files={"file": file}, communities=communities
+    )
+    if not form.is_valid():
+        raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
+    data: bytes = form.cleaned_data["data"]
+    pending = PendingImport.create(user=user, community=target, filename=file.name or "", data=data)
+    report = spreadsheets.residents_preview(community=target, data=data, filename=pending.filename)
+    return Status(201, _report_out(pending, report))
+
+
+@transfers.get("/imports/{token}", response={200: ImportReportOut, **ERRORS})
+def import_report(request: HttpRequest, token: str) -> ImportReportOut:
+    """The uploaded file checked again, row by row, against the registry as it is now."""
+    user = _importer(request)
+    pending, community = pending_import_for(user, token)
+    try:
+        report = spreadsheets.residents_preview(
+            community=community, data=pending.read(), filename=pending.filename
+        )
+    except spreadsheets.SpreadsheetError as e:
+        pending.delete()
+        raise _file_error(e.message) from None
+    return _report_out(pending, report)
+
+
+@transfers.post("/imports/{token}/commit", response={200: ImportCommitOut, **ERRORS})
+def import_commit(
+    request: HttpRequest, token: str, query: Query[ImportCommitQuery]
+) -> ImportCommitOut:
+    """Check the file once more and import its valid rows in one transaction, all or nothing.
+
+    No request body. With ?expected_valid= (the count the report showed), a different count
+    now is a 409 and nothing is written. The token works once: after a commit it is gone (404).
+    """
+    user = _importer(request)
+    pending, community = pending_import_for(user, token)
+    try:
+        report, summary = spreadsheets.residents_import(
+            actor=user,
+            community=community,
+            data=pending.read(),
+            filename=pending.filename,
+            expected_valid=query.expected_valid,
+        )
+    except spreadsheets.PreviewChanged as e:
+        raise HttpError(409, e.message) from None
+    except spreadsheets.ImportRejected as e:
+        raise HttpError(409, e.message) from None
+    except spreadsheets.SpreadsheetError as e:
+        pending.delete()
+        raise _file_error(e.message) from None
+    if summary.residents == 0:
+        raise _file_error(_("没有可导入的有效记录，未写入任何数据"))
+    pending.delete()
+    return ImportCommitOut(
+        community=community.code,
+        created=ImportCreated(
+            residents=summary.residents, households=summary.households, tags=summary.tags
+        ),
+        skipped=summary.skipped,
+        counts=_counts(report),
+    )
+
+
+class RegisterExportQuery(Schema):
+    community: str | None = Field(None, max_length=32, description="社区编码；省略为管辖范围内全部")
+    q: str | None = Field(
+        None, max_length=100, description="姓名 / 拼音 / 首字母 / 手机尾号 / 地址"
+    )
+    grid: int | None = Field(None, description="网格 id")
+    tag: CareTag | None = None
+
+
+XLSX_RESPONSE = {
+    "responses": {
+        "200": {
+            "description": "重点人群台账（.xlsx），身份证号、手机号已脱敏",
+            "content": {
+                spreadsheets.XLSX_CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    }
+}
+
+
+@transfers.get(
+    "/register/export.xlsx",
+    response={**ERRORS, 429: ErrorOut},
+    openapi_extra=XLSX_RESPONSE,
+)
+def register_export(request: HttpRequest, query: Query[RegisterExportQuery]) -> HttpResponse:
+    """The special-needs register as Excel, filtered as on the register page.
+
+    ID and phone numbers masked, no health text; every export is in the audit log.
+    """
+    user = api_user(request)
+    _require(access.can_see_people(user), _("您的角色无权导出台账"))
+    if over_limit(request, group="api.register_export", setting="LINLI_EXPORT_RATE"):
+        raise HttpError(429, _("操作过于频繁，请稍后再试。"))
+    _grid_filter(user, query.grid)  # a grid outside the area: 404, as in the other lists
+    params: dict[str, Any] = {
+        "community": query.community,
+        "q": query.q,
+        "grid": query.grid,
+        "tag": query.tag.value if query.tag is not None else None,
+    }
+    export = export_register_for(
+        user, {k: v for k, v in params.items() if v not in (None, "")}, via="api"
+    )
+    return xlsx_response(export.data, export.filename)

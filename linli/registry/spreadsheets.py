@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
+import uuid
 from collections import defaultdict
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
@@ -881,7 +882,11 @@ def _rejected() -> ImportRejected:
 def import_rows(*, actor: User | None, community: Community, report: ImportReport) -> ImportSummary:
     """Write the valid rows of a checked report in one transaction; ImportRejected if refused."""
     rows = report.valid_rows
-    extra = {"import": report.filename[:200], "community": community.code}
+    if not rows:
+        # Nothing to write, so nothing to record either.
+        return ImportSummary(residents=0, households=0, tags=0, skipped=len(report.rows))
+    batch = uuid.uuid4().hex
+    extra = {"import": report.filename[:200], "community": community.code, "batch": batch}
     try:
         with transaction.atomic():
             households = _households_create(actor=actor, rows=rows, extra=extra)
@@ -906,13 +911,40 @@ def import_rows(*, actor: User | None, community: Community, report: ImportRepor
             ]
             CareTagAssignment.objects.bulk_create(assignments, batch_size=500)
             _log_created(assignments, actor=actor, extra=extra)
+            summary = ImportSummary(
+                residents=len(residents),
+                households=len(households),
+                tags=len(assignments),
+                skipped=len(report.rows) - len(rows),
+            )
+            _log_import_summary(actor=actor, community=community, summary=summary, batch=batch)
     except (IntegrityError, ValidationError) as e:
         raise _rejected() from e
-    return ImportSummary(
-        residents=len(residents),
-        households=len(households),
-        tags=len(assignments),
-        skipped=len(report.rows) - len(rows),
+    return summary
+
+
+def _log_import_summary(
+    *, actor: User | None, community: Community, summary: ImportSummary, batch: str
+) -> None:
+    """One entry on the community for the whole import, besides one per row written.
+
+    Counts only: the file's name is typed by people and may name someone. `batch` is also
+    on every per-row entry of the import.
+    """
+    LogEntry.objects.log_create(
+        community,
+        action=LogEntry.Action.UPDATE,
+        changes={},
+        actor=actor,
+        additional_data={
+            "import": "residents",
+            "batch": batch,
+            "residents": summary.residents,
+            "households": summary.households,
+            "tags": summary.tags,
+            "skipped": summary.skipped,
+        },
+        force_log=True,
     )
 
 
@@ -1030,8 +1062,20 @@ REGISTER_HEADERS = (
 )
 
 
-def export_register(*, community: Community | None, residents: ResidentQuerySet) -> bytes:
-    """The register as .xlsx: ID and phone masked, no health text, formulas escaped."""
+@dataclass(frozen=True)
+class RegisterExport:
+    """An exported register: the file, and how many rows of each community it holds."""
+
+    data: bytes
+    rows: int
+    rows_by_community: dict[int, int]
+
+
+def export_register(*, community: Community | None, residents: ResidentQuerySet) -> RegisterExport:
+    """The register as .xlsx: ID and phone masked, no health text, formulas escaped.
+
+    Writes no audit record: front ends call register_export, which does.
+    """
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = _("重点人群台账")
@@ -1054,8 +1098,10 @@ def export_register(*, community: Community | None, residents: ResidentQuerySet)
         )
     )
     rows: list[list[object]] = [[_(h) for h, _w in REGISTER_HEADERS]]
+    by_community: dict[int, int] = defaultdict(int)
     for resident in residents:
         household = resident.household
+        by_community[household.community_id] += 1
         unit = household.unit
         profile = getattr(resident, "care_profile", None)
         contacts = "；".join(
@@ -1090,19 +1136,65 @@ def export_register(*, community: Community | None, residents: ResidentQuerySet)
         cell.number_format = "yyyy-mm-dd"
     output = io.BytesIO()
     workbook.save(output)
-    return output.getvalue()
-
-
-def log_register_export(*, actor: User | None, community: Community | None, count: int) -> None:
-    """An export of people data leaves an audit record of who took how many, and where."""
-    LogEntry.objects.log_create(
-        community if community is not None else actor,
-        action=LogEntry.Action.ACCESS,
-        changes={},
-        actor=actor,
-        additional_data={"export": "register", "count": count, "masked": True},
-        force_log=True,
+    return RegisterExport(
+        data=output.getvalue(), rows=len(rows) - 1, rows_by_community=dict(by_community)
     )
+
+
+def register_export(
+    *,
+    actor: User | None,
+    community: Community | None,
+    residents: ResidentQuerySet,
+    filters: Mapping[str, object],
+    via: str,
+) -> RegisterExport:
+    """Export the register and record who took how many rows, of which communities, how.
+
+    What every front end (page, API, command) calls. `filters` must hold nothing personal:
+    a search text is recorded only as having been used.
+    """
+    export = export_register(community=community, residents=residents)
+    log_register_export(actor=actor, community=community, export=export, filters=filters, via=via)
+    return export
+
+
+def log_register_export(
+    *,
+    actor: User | None,
+    community: Community | None,
+    export: RegisterExport,
+    filters: Mapping[str, object],
+    via: str,
+) -> None:
+    """One ACCESS entry per community the export holds rows of (or the one it was asked for).
+
+    An export of several communities with no rows at all is recorded on the actor.
+    """
+    counts = dict(export.rows_by_community)
+    if community is not None:
+        counts.setdefault(community.pk, 0)
+    with scopes_disabled():  # the ids come from the scoped export itself
+        communities = list(Community.objects.filter(pk__in=counts).order_by("pk"))
+    data: dict[str, object] = {
+        "export": "register",
+        "via": via,
+        "total_rows": export.rows,
+        "filters": dict(filters),
+        "masked": True,
+    }
+    targets: list[tuple[models.Model, int]] = [(c, counts[c.pk]) for c in communities]
+    if not targets and actor is not None:
+        targets = [(actor, 0)]
+    for target, rows in targets:
+        LogEntry.objects.log_create(
+            target,
+            action=LogEntry.Action.ACCESS,
+            changes={},
+            actor=actor,
+            additional_data={**data, "rows": rows},
+            force_log=True,
+        )
 
 
 def import_template(community: Community | None = None) -> bytes:

@@ -906,3 +906,20 @@ class OpenApiTests(ApiTestCase):
         response = self.client.get("/api/v1/docs")
         self.assertEqual(response.status_code, 404)
         self.assertEqual(response["Content-Type"], "application/json")
+
+
+class SearchRateLimitTests(ApiTestCase):
+    def test_it_answers_429_in_chinese_past_the_search_rate(self) -> None:
+        from django.core.cache import cache
+        from django.test import override_settings
+
+        cache.clear()
+        with override_settings(LINLI_SEARCH_RATE="2/m"):
+            for _ in range(2):
+                self.assertEqual(self.get(self.alice, "/api/v1/residents?q=zxm").status_code, 200)
+            response = self.get(self.alice, "/api/v1/residents?q=zxm")
+            self.assertEqual(response.status_code, 429)
+            self.assertIn("操作过于频繁", response.json()["detail"])
+            self.assertNotIn("曾小明", response.content.decode())
+            self.assertEqual(self.get(self.carol, "/api/v1/residents?q=zxm").status_code, 200)
+        cache.clear()

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
 
@@ -173,6 +174,7 @@ class ScopeMatrixTests(BaseTestCase):
             revealed = LogEntry.objects.filter(
                 action=LogEntry.Action.ACCESS,
                 actor=user,
+                content_type=ContentType.objects.get_for_model(Resident),
                 object_pk__in=[str(r.pk) for r in outside],
             )
             self.assertFalse(revealed.exists(), f"{user} revealed someone outside their area")

@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from linli.accounts.models import User
+from linli.lib.limits import limited
 from linli.registry import spreadsheets
 from linli.registry.access import (
     can_import,
@@ -186,13 +188,19 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require(can_import)
-def import_preview(request: HttpRequest, token: str) -> HttpResponse:
-    user = _user(request)
+def pending_import_for(user: User, token: str) -> tuple[PendingImport, Community]:
+    """The user's own upload and its community, still in their area; else 404."""
     pending = PendingImport.load(token, user)
     community = importable_communities(user).filter(pk=pending.community_id).first()
     if community is None:
         raise Http404(_("导入记录不存在或已过期"))
+    return pending, community
+
+
+@require(can_import)
+def import_preview(request: HttpRequest, token: str) -> HttpResponse:
+    user = _user(request)
+    pending, community = pending_import_for(user, token)
     if request.method == "POST" and request.POST.get("action") == "cancel":
         pending.delete()
         messages.info(request, _("已取消导入，没有写入任何记录"))
@@ -255,33 +263,61 @@ def import_template(request: HttpRequest) -> HttpResponse:
     community = None
     if code := request.GET.get("community"):
         community = importable_communities(_user(request)).filter(code=code).first()
-    return _xlsx(spreadsheets.import_template(community), _("居民导入模板.xlsx"))
+    return xlsx_response(spreadsheets.import_template(community), _("居民导入模板.xlsx"))
 
 
 @require(can_see_people)
+@limited("LINLI_EXPORT_RATE")
 def register_export(request: HttpRequest) -> HttpResponse:
     """The register as .xlsx, filtered as on the register page; ID and phone masked."""
-    user = _user(request)
+    export = export_register_for(_user(request), request.GET, via="page")
+    return xlsx_response(export.data, export.filename)
+
+
+@dataclass(frozen=True)
+class RegisterFile:
+    data: bytes
+    filename: str
+    rows: int
+
+
+def export_register_for(user: User, params: Mapping[str, Any], *, via: str) -> RegisterFile:
+    """The register within the user's area, filtered as on the register page, and audited.
+
+    Shared by the page and the API. `params` holds community (code), q, grid and tag; a
+    community outside the area is a 404, filters the form refuses give an empty register.
+    """
     community = None
-    if code := request.GET.get("community"):
+    if code := params.get("community"):
         community = get_community_for(user, code)
-    _form, residents = filtered_residents(user, request.GET)
+    form, residents = filtered_residents(user, params)
     residents = residents.on_register()
     if community is not None:
         residents = residents.filter(household__community=community)
     else:
         communities = list(visible_communities(user)[:2])
         community = communities[0] if len(communities) == 1 else None
-    data = spreadsheets.export_register(community=community, residents=residents)
+    chosen = form.cleaned_data if form.is_valid() else {}
+    grid = chosen.get("grid")
+    filters = {
+        "community": code or None,
+        "grid": grid.pk if grid is not None else None,
+        "tag": chosen.get("tag") or None,
+        # The search text may be a name or a phone number: only whether one was used.
+        "search": bool(chosen.get("q")),
+    }
+    export = spreadsheets.register_export(
+        actor=user, community=community, residents=residents, filters=filters, via=via
+    )
     name = community.name if community is not None else _("全部")
     filename = _("台账-%(name)s-%(date)s.xlsx") % {
         "name": name,
         "date": timezone.localdate().isoformat(),
     }
-    return _xlsx(data, filename)
+    return RegisterFile(data=export.data, filename=filename, rows=export.rows)
 
 
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
+def xlsx_response(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=spreadsheets.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     response["Cache-Control"] = "no-store"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from linli.registry import scope, spreadsheets
 from linli.registry.choices import CareTag
-from linli.registry.management.commandline import community_by_code
+from linli.registry.management.commandline import actor_by_username, community_by_code
 from linli.registry.models import Resident
 
 
@@ -22,18 +22,26 @@ class Command(BaseCommand):
         parser.add_argument("file", help=_("要写入的 .xlsx 文件"))
         parser.add_argument("--community", required=True, help=_("社区编码"))
         parser.add_argument("--tag", choices=CareTag.values, help=_("只导出一类重点人群"))
+        parser.add_argument("--actor", help=_("记在审计记录中的操作账号（用户名）"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         community = community_by_code(options["community"])
+        actor = actor_by_username(options["actor"])
         with scope.activate(scope.Area(communities=[community.pk])):
             residents = Resident.objects.on_register().filter(household__community=community)
             if options["tag"]:
                 residents = residents.with_tag(options["tag"])
-            count = residents.count()
-            data = spreadsheets.export_register(community=community, residents=residents)
+            export = spreadsheets.register_export(
+                actor=actor,
+                community=community,
+                residents=residents,
+                filters={"community": community.code, "tag": options["tag"]},
+                via="cli",
+            )
+        count = export.rows
         path = Path(options["file"])
         try:
-            path.write_bytes(data)
+            path.write_bytes(export.data)
         except OSError as e:
             raise CommandError(
                 _("无法写入文件 %(path)s：%(reason)s") % {"path": path, "reason": e.strerror}

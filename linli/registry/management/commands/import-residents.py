@@ -11,9 +11,8 @@ from auditlog.context import set_actor
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from linli.accounts.models import User
 from linli.registry import scope, spreadsheets
-from linli.registry.management.commandline import community_by_code
+from linli.registry.management.commandline import actor_by_username, community_by_code
 
 
 class Command(BaseCommand):
@@ -40,13 +39,7 @@ class Command(BaseCommand):
                 _("无法读取文件 %(path)s：%(reason)s") % {"path": path, "reason": e.strerror}
             ) from e
         community = community_by_code(options["community"])
-        actor = None
-        if options["actor"]:
-            actor = User.objects.filter(username=options["actor"], is_active=True).first()
-            if actor is None:
-                raise CommandError(
-                    _("没有用户名为 %(name)s 的有效账号") % {"name": options["actor"]}
-                )
+        actor = actor_by_username(options["actor"])
         with ExitStack() as stack:
             stack.enter_context(scope.activate(scope.Area(communities=[community.pk])))
             if actor is not None:
