@@ -18,13 +18,23 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.choices import Role
 from linli.accounts.models import User
-from linli.registry.models import Building, Community, Grid, Household, Resident, Street, Unit
+from linli.registry.models import (
+    Building,
+    Community,
+    Grid,
+    Household,
+    Resident,
+    Street,
+    Unit,
+    UserArea,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 EDITORS = frozenset({Role.COMMUNITY_STAFF, Role.GRID_WORKER})
 IMPORTERS = frozenset({Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
+PLACE_EDITORS = frozenset({Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
 
 
 def request_user(request: HttpRequest) -> User:
@@ -40,6 +50,11 @@ def can_see_people(user: User) -> bool:
 
 def can_edit_people(user: User) -> bool:
     return user.is_active and (user.is_superuser or user.role in EDITORS)
+
+
+def can_edit_places(user: User) -> bool:
+    """Buildings, units and grid coverage: community staff and street admins."""
+    return user.is_active and (user.is_superuser or user.role in PLACE_EDITORS)
 
 
 def can_import(user: User) -> bool:
@@ -147,3 +162,13 @@ def get_community_for(user: User, code_or_pk: object) -> Community:
     if found is None:
         raise Http404(_("未找到社区，或不在您的管辖范围内"))
     return found
+
+
+def eligible_grid_workers(community: Community) -> QuerySet[User]:
+    """Active grid-worker accounts that work in this community or have no area yet."""
+    elsewhere = UserArea.objects.exclude(community=None).exclude(community_id=community.pk)
+    return (
+        User.objects.filter(role=Role.GRID_WORKER, is_active=True)
+        .exclude(pk__in=elsewhere.values("user_id"))
+        .order_by("username")
+    )

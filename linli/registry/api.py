@@ -44,7 +44,6 @@ from linli.registry.models import (
     ResidentQuerySet,
     Street,
     Unit,
-    UserArea,
     sort_key,
 )
 from linli.registry.scope import area_for
@@ -71,8 +70,6 @@ router.add_router("", grids)
 router.add_router("", people)
 router.add_router("", transfers)
 
-PLACE_EDITORS = frozenset({Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
-
 
 # --- who may do what ------------------------------------------------------------------------
 
@@ -80,10 +77,6 @@ PLACE_EDITORS = frozenset({Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
 def can_read_people(user: User) -> bool:
     """People roles see their area; a resident sees their own household (the scope holds it)."""
     return access.can_see_people(user) or (user.is_active and user.role == Role.RESIDENT)
-
-
-def can_edit_places(user: User) -> bool:
-    return user.is_active and (user.is_superuser or user.role in PLACE_EDITORS)
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -99,7 +92,7 @@ def _places_reader(request: HttpRequest) -> User:
 
 def _places_editor(request: HttpRequest) -> User:
     user = api_user(request)
-    _require(can_edit_places(user), _("您的角色无权修改地址和网格"))
+    _require(access.can_edit_places(user), _("您的角色无权修改地址和网格"))
     return user
 
 
@@ -235,7 +228,7 @@ def me(request: HttpRequest) -> MeOut:
         is_superuser=user.is_superuser,
         can_see_people=access.can_see_people(user),
         can_edit_people=access.can_edit_people(user),
-        can_edit_places=can_edit_places(user),
+        can_edit_places=access.can_edit_places(user),
         area=AreaOut(
             everything=area.is_everything,
             streets=[PlaceRef(id=s.pk, code=s.code, name=s.name) for s in streets.values()],
@@ -698,12 +691,8 @@ def _grid_members(
     errors: dict[str, list[str]] = {}
     workers = buildings = units = None
     if payload.worker_ids is not None:
-        elsewhere = UserArea.objects.exclude(community=None).exclude(community_id=grid.community_id)
-        workers = list(
-            User.objects.filter(pk__in=payload.worker_ids, role=Role.GRID_WORKER, is_active=True)
-            .exclude(pk__in=elsewhere.values("user_id"))
-            .order_by("pk")
-        )
+        eligible = access.eligible_grid_workers(grid.community)
+        workers = list(eligible.filter(pk__in=payload.worker_ids).order_by("pk"))
         if missing := _missing(workers, payload.worker_ids):
             errors["worker_ids"] = [_("不是本社区的网格员：%(ids)s") % {"ids": missing}]
     if payload.building_ids is not None:

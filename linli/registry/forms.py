@@ -8,8 +8,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from linli.accounts.models import User
+from linli.registry.access import eligible_grid_workers
 from linli.registry.choices import CareTag, LivingStatus, Relation, RevealField, Sex
-from linli.registry.models import Grid
+from linli.registry.models import Building, Community, Grid
 
 
 class ResidentForm(forms.Form):
@@ -117,3 +119,43 @@ def add_action_errors(form: forms.Form, error: ValidationError) -> None:
         return
     for name, messages in error.message_dict.items():
         form.add_error(name if name in form.fields else None, messages)
+
+
+class BuildingChoiceField(forms.ModelMultipleChoiceField[Building]):
+    def label_from_instance(self, obj: Building) -> str:
+        """A building with the grid it is in now, so moving it is a visible choice."""
+        if obj.grid is None:
+            return str(obj)
+        return f"{obj}（{obj.grid.name}）"
+
+
+class GridForm(forms.Form):
+    """A grid's name and code, its grid workers and the buildings it covers."""
+
+    name = forms.CharField(label=_("网格名称"), max_length=64)
+    code = forms.SlugField(label=_("编码"), max_length=32, help_text=_("字母、数字或短横线"))
+    workers = forms.ModelMultipleChoiceField(
+        label=_("网格员"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    buildings = BuildingChoiceField(
+        label=_("覆盖楼栋"),
+        queryset=Building.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        workers = self.fields["workers"]
+        buildings = self.fields["buildings"]
+        assert isinstance(workers, forms.ModelMultipleChoiceField)  # noqa: S101
+        assert isinstance(buildings, forms.ModelMultipleChoiceField)  # noqa: S101
+        workers.queryset = eligible_grid_workers(community)
+        buildings.queryset = (
+            Building.objects.filter(compound__community=community)
+            .select_related("compound", "grid")
+            .order_by("compound__name", "sort_key", "name")
+        )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from linli.registry.views import imports, places, residents
+from linli.registry.views import grids, imports, places, residents
 
 app_name = "registry"
 
@@ -13,6 +13,9 @@ urlpatterns: list[URLPattern] = [
     path("households/<int:pk>/", places.household_detail, name="household_detail"),
     path("households/<int:pk>/edit/", places.household_edit, name="household_edit"),
     path("units/<int:pk>/households/new/", places.household_new, name="household_new"),
+    path("grids/", grids.grid_list, name="grid_list"),
+    path("grids/<int:pk>/edit/", grids.grid_edit, name="grid_edit"),
+    path("communities/<str:code>/grids/new/", grids.grid_new, name="grid_new"),
     path("residents/", residents.resident_list, name="resident_list"),
     path("residents/<int:pk>/", residents.resident_detail, name="resident_detail"),
     path("residents/<int:pk>/edit/", residents.resident_edit, name="resident_edit"),
