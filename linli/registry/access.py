@@ -23,6 +23,7 @@ from linli.registry.models import (
     Community,
     Grid,
     Household,
+    ImportBatch,
     Resident,
     Street,
     Unit,
@@ -98,6 +99,20 @@ def get_household_for(user: User, pk: object) -> Household:
         raise Http404(_("未找到，或不在您的管辖范围内"))
     household: Household = _one(Household.objects.select_related("unit__building"), pk)
     return household
+
+
+def visible_import_batches(user: User) -> QuerySet[ImportBatch]:
+    """Imports into the communities of the user's area, for those who may import."""
+    if not can_import(user):
+        return ImportBatch.objects.none()
+    return ImportBatch.objects.filter(community__in=visible_communities(user)).select_related(
+        "community", "created_by", "undone_by"
+    )
+
+
+def get_import_batch_for(user: User, pk: object) -> ImportBatch:
+    batch: ImportBatch = _one(visible_import_batches(user), pk)
+    return batch
 
 
 def visible_streets(user: User) -> QuerySet[Street]:

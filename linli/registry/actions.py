@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Exists, OuterRef, ProtectedError, Q, RestrictedError
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
@@ -24,9 +24,11 @@ from linli.registry.models import (
     Building,
     CareProfile,
     CareTagAssignment,
+    Community,
     EmergencyContact,
     Grid,
     Household,
+    ImportBatch,
     Resident,
     Unit,
 )
@@ -289,6 +291,118 @@ def grid_save(
         grid_cover(actor=actor, grid=None, units=dropped_units)
         grid_cover(actor=actor, grid=grid, units=wanted_units)
     return grid
+
+
+@dataclass(frozen=True)
+class UndoSummary:
+    residents: int
+    households: int
+    tags: int
+
+
+def _names(residents: Sequence[Resident], total: int, reason: str) -> str:
+    shown = "、".join(r.name for r in residents[:5])
+    more = _("等 %(n)d 人") % {"n": total} if total > 5 else ""
+    return _("%(names)s%(more)s（%(reason)s）") % {"names": shown, "more": more, "reason": reason}
+
+
+def _changed_since_import(batch: ImportBatch) -> list[str]:
+    """What was done to the batch's residents after the import, in words; empty if nothing."""
+    residents = Resident._base_manager.filter(import_batch=batch).order_by("pk")
+    later_tags = CareTagAssignment._base_manager.filter(resident_id=OuterRef("pk")).exclude(
+        import_batch=batch
+    )
+    checks = (
+        (residents.filter(updated_at__gt=batch.created_at), _("信息已修改")),
+        (residents.filter(Exists(later_tags)), _("已添加重点人群标签")),
+        (residents.filter(care_profile__isnull=False), _("已建关爱档案")),
+        (residents.filter(emergency_contacts__isnull=False).distinct(), _("已添加紧急联系人")),
+        (residents.filter(user__isnull=False), _("已关联居民账号")),
+    )
+    reasons = []
+    for queryset, reason in checks:
+        found = list(queryset.only("pk", "name")[:6])
+        if found:
+            total = len(found) if len(found) <= 5 else queryset.count()
+            reasons.append(_names(found, total, reason))
+    kept = CareTagAssignment._base_manager.filter(import_batch=batch).count()
+    if kept < batch.tags:
+        reasons.append(_("有 %(n)d 个导入的重点人群标签已被删除") % {"n": batch.tags - kept})
+    return reasons
+
+
+@transaction.atomic
+def import_undo(*, actor: User | None, batch: ImportBatch) -> UndoSummary:
+    """Take back everything an import wrote, if nobody has built on it since.
+
+    Deletes the batch's residents (their tags go with them) and the households it created
+    that are left empty; households that existed before, or that someone has since put
+    residents into, stay. Refused, writing nothing, when the batch is undone already, is
+    older than ImportBatch.UNDO_DAYS, or any of its residents was changed after the import.
+
+    The per-row DELETE entries are auditlog's own, with the actor the front end set
+    (AuditlogMiddleware for pages and the API, set_actor in commands); the summary on the
+    community is written here, counts only.
+    """
+    with scopes_disabled():  # every query below is limited to the batch's own rows
+        batch = ImportBatch._base_manager.select_for_update().get(pk=batch.pk)
+        if batch.undone_at is not None:
+            who = batch.undone_by.username if batch.undone_by else _("系统")
+            raise ValidationError(
+                _("该批导入已于 %(when)s 由 %(who)s 撤销，不能重复撤销")
+                % {"when": _local(batch.undone_at), "who": who}
+            )
+        if timezone.now() > batch.undo_deadline:
+            raise ValidationError(
+                _("该批导入于 %(when)s 导入，已超过 %(days)d 天，不能撤销；请逐条修改或删除")
+                % {"when": _local(batch.created_at), "days": ImportBatch.UNDO_DAYS}
+            )
+        changed = _changed_since_import(batch)
+        if changed:
+            raise ValidationError(
+                _("以下居民在导入后已有改动，不能撤销本次导入：%(reasons)s")
+                % {"reasons": "；".join(changed)}
+            )
+        try:
+            # A queryset delete still sends post_delete per row: auditlog writes a DELETE
+            # entry for each resident and each tag that goes with it.
+            _count, removed = Resident._base_manager.filter(import_batch=batch).delete()
+            occupied = Resident._base_manager.filter(household_id=OuterRef("pk"))
+            empty = Household._base_manager.filter(import_batch=batch).exclude(Exists(occupied))
+            _count, removed_households = empty.delete()
+        except (ProtectedError, RestrictedError) as e:
+            raise ValidationError(
+                _("本次导入的居民或户已被其他记录引用（如订单、工单），不能撤销")
+            ) from e
+        summary = UndoSummary(
+            residents=removed.get(Resident._meta.label, 0),
+            households=removed_households.get(Household._meta.label, 0),
+            tags=removed.get(CareTagAssignment._meta.label, 0),
+        )
+        batch.undone_at = timezone.now()
+        batch.undone_by = actor
+        batch.save(update_fields=["undone_at", "undone_by"])
+        community = Community._base_manager.get(pk=batch.community_id)
+    LogEntry.objects.log_create(
+        community,
+        action=LogEntry.Action.UPDATE,
+        changes={},
+        actor=actor,
+        additional_data={
+            "import": "residents",
+            "undo": True,
+            "batch": batch.pk,
+            "residents": summary.residents,
+            "households": summary.households,
+            "tags": summary.tags,
+        },
+        force_log=True,
+    )
+    return summary
+
+
+def _local(moment: dt.datetime) -> str:
+    return formats.date_format(timezone.localtime(moment), "Y-m-d H:i")
 
 
 PERSONAL_DATA_MODELS: tuple[type[Resident] | type[EmergencyContact] | type[CareProfile], ...] = (

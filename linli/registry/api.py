@@ -40,6 +40,7 @@ from linli.registry.models import (
     EmergencyContact,
     Grid,
     Household,
+    ImportBatch,
     Resident,
     ResidentQuerySet,
     Street,
@@ -53,6 +54,7 @@ from linli.registry.views.imports import (
     export_register_for,
     importable_communities,
     pending_import_for,
+    recent_import_batches,
     xlsx_response,
 )
 
@@ -1211,6 +1213,7 @@ class ImportCreated(Schema):
 
 
 class ImportCommitOut(Schema):
+    batch: int | None = Field(description="导入批次 id：POST /imports/batches/{id}/undo 可撤销")
     community: str
     created: ImportCreated
     skipped: int = Field(description="有错误未导入的行数")
@@ -1312,12 +1315,88 @@ def import_commit(
         raise _file_error(_("没有可导入的有效记录，未写入任何数据"))
     pending.delete()
     return ImportCommitOut(
+        batch=summary.batch.pk if summary.batch else None,
         community=community.code,
         created=ImportCreated(
             residents=summary.residents, households=summary.households, tags=summary.tags
         ),
         skipped=summary.skipped,
         counts=_counts(report),
+    )
+
+
+class ImportBatchOut(Schema):
+    id: int = Field(description="导入批次 id")
+    community: str = Field(description="社区编码")
+    filename: str
+    created_at: dt.datetime
+    created_by: str | None = Field(description="导入人的用户名")
+    residents: int = Field(description="导入的居民数")
+    households: int = Field(description="新建的户数")
+    tags: int = Field(description="重点人群标签数")
+    skipped: int = Field(description="有错误未导入的行数")
+    undone_at: dt.datetime | None
+    undone_by: str | None
+    undo_deadline: dt.datetime = Field(description="此时间之前可撤销")
+    can_undo: bool = Field(
+        description="未撤销且未超过 7 天；导入的居民导入后被修改过时，撤销仍会被拒绝"
+    )
+
+
+class ImportBatchQuery(PageQuery):
+    community: str | None = Field(None, max_length=32, description="社区编码")
+
+
+class ImportUndoOut(Schema):
+    batch: int
+    removed: ImportCreated = Field(description="删除的居民、户和重点人群标签数")
+
+
+def _batch_out(batch: ImportBatch) -> ImportBatchOut:
+    return ImportBatchOut(
+        id=batch.pk,
+        community=batch.community.code,
+        filename=batch.filename,
+        created_at=batch.created_at,
+        created_by=batch.created_by.username if batch.created_by else None,
+        residents=batch.residents,
+        households=batch.households,
+        tags=batch.tags,
+        skipped=batch.skipped,
+        undone_at=batch.undone_at,
+        undone_by=batch.undone_by.username if batch.undone_by else None,
+        undo_deadline=batch.undo_deadline,
+        can_undo=batch.can_undo_now(),
+    )
+
+
+@transfers.get("/imports", response={200: Page[ImportBatchOut], **ERRORS})
+def import_batch_list(request: HttpRequest, query: Query[ImportBatchQuery]) -> Page[ImportBatchOut]:
+    """Recent imports into the communities of the user's area, newest first."""
+    user = _importer(request)
+    community = _community_filter(user, query.community)
+    return page_of(recent_import_batches(user, community), query, _batch_out)
+
+
+@transfers.post("/imports/batches/{batch_id}/undo", response={200: ImportUndoOut, **ERRORS})
+def import_batch_undo(request: HttpRequest, batch_id: int) -> ImportUndoOut:
+    """Undo an import: delete its residents (with their tags) and the households it created
+    that are left empty, in one transaction.
+
+    No request body. 400 with the reason when refused (undone already, older than 7 days,
+    or a resident of the import changed since — named in the reason); nothing is deleted then.
+    """
+    user = _importer(request)
+    batch = access.get_import_batch_for(user, batch_id)
+    try:
+        undone = actions.import_undo(actor=user, batch=batch)
+    except ValidationError as e:
+        raise HttpError(400, "；".join(e.messages)) from None
+    return ImportUndoOut(
+        batch=batch.pk,
+        removed=ImportCreated(
+            residents=undone.residents, households=undone.households, tags=undone.tags
+        ),
     )
 
 

@@ -177,6 +177,76 @@ class Unit(models.Model):
         return self.grid_id or self.building.grid_id
 
 
+class ImportBatch(models.Model):
+    """One confirmed import of residents into a community: what it wrote, so it can be undone.
+
+    The rows it created point back here (import_batch). Counts are as written at import.
+    """
+
+    UNDO_DAYS = 7
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="import_batches", verbose_name=_("社区")
+    )
+    # Staff-only: the name of a file may name someone, so it never goes into audit entries.
+    filename = models.CharField(_("文件名"), max_length=200, blank=True)
+    residents = models.PositiveIntegerField(_("导入居民"), default=0)
+    households = models.PositiveIntegerField(_("新建户"), default=0)
+    tags = models.PositiveIntegerField(_("重点人群标签"), default=0)
+    skipped = models.PositiveIntegerField(_("未导入行"), default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    undone_at = models.DateTimeField(null=True, blank=True, editable=False)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    objects: ClassVar[models.Manager[ImportBatch]] = ScopedManager(community="community")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("导入批次")
+        verbose_name_plural = _("导入批次")
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+    @property
+    def undo_deadline(self) -> dt.datetime:
+        return self.created_at + dt.timedelta(days=self.UNDO_DAYS)
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None
+
+    def can_undo_now(self) -> bool:
+        """Not undone and not too old; whether its residents were changed is asked at undo."""
+        return not self.is_undone and timezone.now() <= self.undo_deadline
+
+
+def _import_batch_field() -> models.ForeignKey[ImportBatch | None, ImportBatch | None]:
+    return models.ForeignKey(
+        ImportBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+
 class HouseholdQuerySet(models.QuerySet["Household"]):
     def in_grids(self, grid_ids: list[int]) -> HouseholdQuerySet:
         return self.filter(grid_id__in=grid_ids)
@@ -206,6 +276,7 @@ class Household(models.Model):
     notes = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    import_batch = _import_batch_field()
 
     objects: ClassVar[HouseholdManager[Household]] = ScopedManager(
         _manager_class=HouseholdManager,
@@ -325,6 +396,7 @@ class Resident(models.Model):
         related_name="+",
         editable=False,
     )
+    import_batch = _import_batch_field()
 
     objects: ClassVar[ResidentManager[Resident]] = ScopedManager(
         _manager_class=ResidentManager,
@@ -463,6 +535,7 @@ class CareTagAssignment(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    import_batch = _import_batch_field()
 
     objects: ClassVar[models.Manager[CareTagAssignment]] = ScopedManager(**_people_scope)
 

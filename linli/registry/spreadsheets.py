@@ -17,7 +17,6 @@ import datetime as dt
 import io
 import re
 import unicodedata
-import uuid
 from collections import defaultdict
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
@@ -52,6 +51,7 @@ from linli.registry.models import (
     Community,
     Compound,
     Household,
+    ImportBatch,
     Resident,
     ResidentQuerySet,
     Unit,
@@ -842,6 +842,8 @@ class ImportSummary:
     households: int
     tags: int
     skipped: int
+    # What was written, to show and to undo by; None when nothing was.
+    batch: ImportBatch | None = None
 
 
 def residents_import(
@@ -880,16 +882,26 @@ def _rejected() -> ImportRejected:
 
 
 def import_rows(*, actor: User | None, community: Community, report: ImportReport) -> ImportSummary:
-    """Write the valid rows of a checked report in one transaction; ImportRejected if refused."""
+    """Write the valid rows of a checked report in one transaction; ImportRejected if refused.
+
+    Everything written points to one ImportBatch, made in the same transaction, whose id
+    is the `batch` of every audit entry of the import (see actions.import_undo).
+    """
     rows = report.valid_rows
     if not rows:
         # Nothing to write, so nothing to record either.
         return ImportSummary(residents=0, households=0, tags=0, skipped=len(report.rows))
-    batch = uuid.uuid4().hex
-    extra = {"import": report.filename[:200], "community": community.code, "batch": batch}
     try:
         with transaction.atomic():
-            households = _households_create(actor=actor, rows=rows, extra=extra)
+            batch = ImportBatch.objects.create(
+                community=community,
+                filename=report.filename[:200],
+                created_by=actor,
+                skipped=len(report.rows) - len(rows),
+            )
+            # Counts and codes only: the file's name is typed by people and may name someone.
+            extra = {"import": "residents", "community": community.code, "batch": batch.pk}
+            households = _households_create(actor=actor, rows=rows, batch=batch, extra=extra)
             residents: list[Resident] = []
             for row in rows:
                 assert row.unit is not None  # noqa: S101
@@ -898,24 +910,35 @@ def import_rows(*, actor: User | None, community: Community, report: ImportRepor
                 resident.household_id = row.household_id or households[_room_key(row)]
                 resident.created_by = actor
                 resident.updated_by = actor
+                # A later edit shows as updated_at after the batch: import_undo refuses then.
+                resident.created_at = resident.updated_at = batch.created_at
+                resident.import_batch = batch
                 residents.append(resident)
             Resident.objects.bulk_create(residents, batch_size=500)
             _log_created(residents, actor=actor, extra=extra)
-            now = timezone.now()
             assignments = [
                 CareTagAssignment(
-                    resident=row.resident, tag=tag, recorded_by=actor, recorded_at=now
+                    resident=row.resident,
+                    tag=tag,
+                    recorded_by=actor,
+                    recorded_at=batch.created_at,
+                    import_batch=batch,
                 )
                 for row in rows
                 for tag in row.tags
             ]
             CareTagAssignment.objects.bulk_create(assignments, batch_size=500)
             _log_created(assignments, actor=actor, extra=extra)
+            batch.residents = len(residents)
+            batch.households = len(households)
+            batch.tags = len(assignments)
+            batch.save(update_fields=["residents", "households", "tags"])
             summary = ImportSummary(
-                residents=len(residents),
-                households=len(households),
-                tags=len(assignments),
-                skipped=len(report.rows) - len(rows),
+                residents=batch.residents,
+                households=batch.households,
+                tags=batch.tags,
+                skipped=batch.skipped,
+                batch=batch,
             )
             _log_import_summary(actor=actor, community=community, summary=summary, batch=batch)
     except (IntegrityError, ValidationError) as e:
@@ -924,12 +947,12 @@ def import_rows(*, actor: User | None, community: Community, report: ImportRepor
 
 
 def _log_import_summary(
-    *, actor: User | None, community: Community, summary: ImportSummary, batch: str
+    *, actor: User | None, community: Community, summary: ImportSummary, batch: ImportBatch
 ) -> None:
     """One entry on the community for the whole import, besides one per row written.
 
-    Counts only: the file's name is typed by people and may name someone. `batch` is also
-    on every per-row entry of the import.
+    Counts only: the file's name is typed by people and may name someone. `batch` (the
+    ImportBatch id) is also on every per-row entry of the import.
     """
     LogEntry.objects.log_create(
         community,
@@ -938,7 +961,7 @@ def _log_import_summary(
         actor=actor,
         additional_data={
             "import": "residents",
-            "batch": batch,
+            "batch": batch.pk,
             "residents": summary.residents,
             "households": summary.households,
             "tags": summary.tags,
@@ -954,7 +977,11 @@ def _room_key(row: RowResult) -> tuple[int, str]:
 
 
 def _households_create(
-    *, actor: User | None, rows: Sequence[RowResult], extra: dict[str, str]
+    *,
+    actor: User | None,
+    rows: Sequence[RowResult],
+    batch: ImportBatch,
+    extra: Mapping[str, object],
 ) -> dict[tuple[int, str], int]:
     """The rooms the rows name that are not registered yet, made in bulk with their audit.
 
@@ -967,7 +994,8 @@ def _households_create(
         if row.household_id or key in new:
             continue
         assert row.unit is not None  # noqa: S101
-        household = Household(room=row.room.strip())
+        household = Household(room=row.room.strip(), import_batch=batch)
+        household.created_at = household.updated_at = batch.created_at
         household.place_in(row.unit)
         # The unit and its grid were just read from the database: no query to re-check them.
         household.full_clean(exclude=["community", "unit", "grid"], validate_constraints=False)
@@ -978,7 +1006,7 @@ def _households_create(
 
 
 def _log_created(
-    objects: Sequence[models.Model], *, actor: User | None, extra: dict[str, str]
+    objects: Sequence[models.Model], *, actor: User | None, extra: Mapping[str, object]
 ) -> None:
     """The audit entries the post_save signal would have written, for rows made in bulk."""
     if not objects:
@@ -1005,7 +1033,7 @@ def _log_created(
                 actor=actor,
                 actor_email=actor.email if actor else None,
                 cid=cid,
-                additional_data=extra,
+                additional_data=dict(extra),
             )
         )
     LogEntry.objects.bulk_create(entries, batch_size=500)

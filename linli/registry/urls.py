@@ -27,4 +27,6 @@ urlpatterns: list[URLPattern] = [
     path("import/", imports.import_upload, name="import_upload"),
     path("import/template.xlsx", imports.import_template, name="import_template"),
     path("import/<str:token>/", imports.import_preview, name="import_preview"),
+    path("imports/", imports.import_list, name="import_list"),
+    path("imports/<int:pk>/undo/", imports.import_undo, name="import_undo"),
 ]

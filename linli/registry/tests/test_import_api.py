@@ -130,6 +130,7 @@ class ImportApiTests(ImportApiTestCase):
         self.assertEqual(
             response.json(),
             {
+                "batch": response.json()["batch"],
                 "community": "yangguang",
                 "created": {"residents": 2, "households": 2, "tags": 2},
                 "skipped": 1,
@@ -139,6 +140,7 @@ class ImportApiTests(ImportApiTestCase):
         self.assertEqual(self.counts(), (before[0] + 2, before[1] + 2, before[2] + 2))
         with scopes_disabled():
             sun = Resident.objects.get(name="孙悦")
+            self.assertEqual(sun.import_batch_id, response.json()["batch"])
             self.assertEqual(sun.household.address, "阳光小区1号楼1单元501")
             self.assertEqual(sun.household.grid, self.grid1)
             self.assertEqual(sun.id_number, person_id(1))

@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,15 +26,17 @@ from django.utils.translation import gettext_lazy
 
 from linli.accounts.models import User
 from linli.lib.limits import limited
-from linli.registry import spreadsheets
+from linli.registry import actions, spreadsheets
 from linli.registry.access import (
     can_import,
     can_see_people,
     get_community_for,
+    get_import_batch_for,
     require,
     visible_communities,
+    visible_import_batches,
 )
-from linli.registry.models import Community
+from linli.registry.models import Community, ImportBatch
 from linli.registry.views.residents import filtered_residents
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -256,6 +259,47 @@ def _preview(
         "only_problems": only_problems,
     }
     return render(request, "registry/import_preview.html", context, status=status)
+
+
+# How many imports the list shows: those that can still be undone, and some before them.
+RECENT_IMPORTS = 50
+
+
+def recent_import_batches(user: User, community: Community | None = None) -> QuerySet[ImportBatch]:
+    batches = visible_import_batches(user)
+    if community is not None:
+        batches = batches.filter(community=community)
+    return batches.order_by("-created_at", "-pk")
+
+
+@require(can_import)
+def import_list(request: HttpRequest) -> HttpResponse:
+    """Recent imports into the user's communities: counts, who, when, and undo while allowed."""
+    batches = list(recent_import_batches(_user(request))[:RECENT_IMPORTS])
+    return render(request, "registry/import_list.html", {"batches": batches})
+
+
+@require(can_import)
+def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET (or POST without `confirm`) asks; POST with confirm=yes undoes the import."""
+    user = _user(request)
+    batch = get_import_batch_for(user, pk)
+    status = 200
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            undone = actions.import_undo(actor=user, batch=batch)
+        except ValidationError as e:
+            messages.error(request, "；".join(e.messages))
+            batch.refresh_from_db()
+            status = 400
+        else:
+            messages.success(
+                request,
+                _("已撤销导入：删除居民 %(r)d 位、户 %(h)d 户、重点人群标签 %(t)d 个")
+                % {"r": undone.residents, "h": undone.households, "t": undone.tags},
+            )
+            return redirect("registry:import_list")
+    return render(request, "registry/import_undo.html", {"batch": batch}, status=status)
 
 
 @require(can_import)
