@@ -363,6 +363,7 @@ def import_undo(*, actor: User | None, batch: ImportBatch) -> UndoSummary:
                 _("以下居民在导入后已有改动，不能撤销本次导入：%(reasons)s")
                 % {"reasons": "；".join(changed)}
             )
+        started = timezone.now()
         try:
             # A queryset delete still sends post_delete per row: auditlog writes a DELETE
             # entry for each resident and each tag that goes with it.
@@ -379,6 +380,11 @@ def import_undo(*, actor: User | None, batch: ImportBatch) -> UndoSummary:
             households=removed_households.get(Household._meta.label, 0),
             tags=removed.get(CareTagAssignment._meta.label, 0),
         )
+        # Auditlog knows the actor only inside a request or set_actor(); a caller without
+        # either (a script) must not leave the deletions unattributed.
+        LogEntry.objects.filter(
+            action=LogEntry.Action.DELETE, actor__isnull=True, timestamp__gte=started
+        ).update(actor=actor)
         batch.undone_at = timezone.now()
         batch.undone_by = actor
         batch.save(update_fields=["undone_at", "undone_by"])

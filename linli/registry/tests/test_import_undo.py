@@ -169,6 +169,14 @@ class ImportUndoPageTests(ImportUndoTestCase):
         self.assertContains(page, "已撤销")
         self.assertNotContains(page, self.undo_url(batch))
 
+    def test_it_credits_the_actor_when_called_outside_any_request(self) -> None:
+        from linli.registry import actions
+
+        batch = self.import_three()
+        with scopes_disabled():
+            actions.import_undo(actor=self.carol, batch=self.reload(batch))
+        self.assert_undone(batch, self.carol)
+
     def test_it_keeps_a_created_household_someone_has_since_moved_into(self) -> None:
         batch = self.import_three()
         with scopes_disabled():
