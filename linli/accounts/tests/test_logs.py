@@ -1,0 +1,53 @@
+"""Logs never carry a searched phone or ID number: the demo server's request lines included."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from django.test import SimpleTestCase
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class ServerLogTests(SimpleTestCase):
+    def test_it_cuts_query_strings_from_the_demo_servers_request_lines(self) -> None:
+        data_dir = tempfile.mkdtemp(prefix="linli-logs-")
+        env = {**os.environ, "LINLI_DATA_DIR": data_dir, "DJANGO_SETTINGS_MODULE": "linli.settings"}
+        env.pop("DATABASE_URL", None)
+        env["LINLI_SSL_REDIRECT"] = "false"
+        port = free_port()
+        server = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "linli.cli", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/login/?q=13812348000&id=110101195003071016"
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(url, timeout=2).read()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                self.fail("the server did not start")
+        finally:
+            server.send_signal(signal.SIGINT)
+            output, _unused = server.communicate(timeout=20)
+        self.assertIn("GET /login/?…", output)
+        self.assertNotIn("13812348000", output)
+        self.assertNotIn("110101195003071016", output)
