@@ -27,3 +27,11 @@ def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message, "errors": []}, status=429)
     return render(request, "429.html", {"message": message}, status=429)
+
+
+class LinliPasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = "/password/done/"
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -97,3 +97,26 @@ class DeployCheckTests(BaseTestCase):
             check=False,
         )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+
+class PasswordChangeTests(BaseTestCase):
+    def test_it_refuses_a_weak_password_in_chinese(self) -> None:
+        self.login(self.alice)
+        response = self.client.post(
+            reverse("password_change"),
+            {"old_password": PASSWORD, "new_password1": "12345678", "new_password2": "12345678"},
+        )
+        self.assertContains(response, "密码太短", status_code=400)
+        self.alice.refresh_from_db()
+        self.assertTrue(self.alice.check_password(PASSWORD))
+
+    def test_it_changes_the_password(self) -> None:
+        self.login(self.alice)
+        new = "Wutong-grid-2026!"
+        response = self.client.post(
+            reverse("password_change"),
+            {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+        )
+        self.assertRedirects(response, reverse("password_change_done"))
+        self.alice.refresh_from_db()
+        self.assertTrue(self.alice.check_password(new))
