@@ -315,3 +315,28 @@ class RateLimitTests(BaseTestCase):
             response = self.client.get(reverse("registry:resident_list"), {"q": "zxm"})
         self.assertEqual(response.status_code, 200)
         cache.clear()
+
+
+class RegisterPrintTests(BaseTestCase):
+    def test_it_prints_the_whole_register_not_just_one_page(self) -> None:
+        from linli.registry.choices import CareTag
+        from linli.registry.views.residents import PRINT_LIMIT
+        from linli.test import make_resident
+
+        with scopes_disabled():
+            from linli.registry import actions
+
+            for i in range(55):
+                extra = make_resident(self.unit1, f"9{i:02d}", f"测试{i:02d}")
+                actions.care_profile_save(
+                    actor=self.root, resident=extra, care=actions.CareInput(tags=[CareTag.DIBAO])
+                )
+        self.login(self.carol)
+        screen = self.client.get(reverse("registry:register"))
+        self.assertEqual(len(screen.context["page"].object_list), 50)
+        printed = self.client.get(reverse("registry:register"), {"print": "1"})
+        self.assertEqual(len(printed.context["page"].object_list), 56)
+        self.assertGreater(PRINT_LIMIT, 56)
+        self.assertContains(printed, "window.print()")
+        self.assertContains(printed, "号码已隐去")
+        self.assertNotContains(printed, "下一页")

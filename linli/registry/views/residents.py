@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -61,8 +62,13 @@ def filtered_residents(user: User, params: Any) -> tuple[ResidentFilterForm, Res
     return form, residents.order_by("household_id", "pk")
 
 
+# A printed register is the whole list on paper, not the page on screen.
+PRINT_LIMIT = 5000
+
+
 def _page(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
-    paginator = Paginator(queryset, settings.LINLI_PAGE_SIZE)
+    size = PRINT_LIMIT if request.GET.get("print") else settings.LINLI_PAGE_SIZE
+    paginator = Paginator(queryset, size)
     return paginator.get_page(request.GET.get("page"))
 
 
@@ -82,7 +88,16 @@ def register(request: HttpRequest) -> HttpResponse:
     """台账: everyone on the special-needs register, with tags, care level and contacts."""
     form, residents = filtered_residents(request_user(request), request.GET)
     residents = residents.on_register().with_contacts().select_related("care_profile")
-    context = {"form": form, "page": _page(request, residents), "query": request.GET.urlencode()}
+    query = request.GET.copy()
+    query.pop("print", None)
+    context = {
+        "form": form,
+        "page": _page(request, residents),
+        "query": query.urlencode(),
+        "printing": bool(request.GET.get("print")),
+        "printed_at": timezone.localtime(),
+        "user_label": str(request_user(request)),
+    }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "registry/partials/register_rows.html", context)
     return render(request, "registry/register.html", context)
