@@ -27,6 +27,7 @@ class ServerLogTests(SimpleTestCase):
         env = {**os.environ, "LINLI_DATA_DIR": data_dir, "DJANGO_SETTINGS_MODULE": "linli.settings"}
         env.pop("DATABASE_URL", None)
         env["LINLI_SSL_REDIRECT"] = "false"
+        env["PYTHONUNBUFFERED"] = "1"
         port = free_port()
         server = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "linli.cli", "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -45,6 +46,8 @@ class ServerLogTests(SimpleTestCase):
                     time.sleep(0.1)
             else:
                 self.fail("the server did not start")
+            # The server logs a request after answering it: give it a moment to write.
+            time.sleep(1.5)
         finally:
             server.send_signal(signal.SIGINT)
             output, _unused = server.communicate(timeout=20)
