@@ -114,7 +114,8 @@ def resident_update(*, actor: User, resident: Resident, values: dict[str, object
 
 @transaction.atomic
 def resident_reveal(*, actor: User, resident: Resident, field: str, reason: str) -> str:
-    """Show one personal number in full, leaving an audit record of who, whom, when and why."""
+    """Show one personal field (ID, phone, health) in full, with an audit record of who,
+    whom, which field, when and why."""
     if field not in RevealField.values:
         raise ValidationError({"field": [_("不能查看该字段")]})
     reason = reason.strip()
@@ -128,6 +129,9 @@ def resident_reveal(*, actor: User, resident: Resident, field: str, reason: str)
         additional_data={"field": field, "reason": reason[:200]},
         force_log=True,
     )
+    if field == RevealField.CONDITIONS:
+        profile = CareProfile._base_manager.filter(resident=resident).first()
+        return profile.conditions if profile else ""
     value: str = getattr(resident, field) or ""
     return value
 
@@ -142,7 +146,8 @@ class ContactInput:
 @dataclass
 class CareInput:
     tags: Sequence[str] = ()
-    conditions: str = ""
+    # Health text is never sent back to the page, so None means "keep what is on file".
+    conditions: str | None = None
     ltc_level: int | None = None
     hobbies: str = ""
     birthday: dt.date | None = None
@@ -175,7 +180,8 @@ def care_profile_save(*, actor: User, resident: Resident, care: CareInput) -> Ca
     profile = CareProfile.objects.filter(resident=resident).first() or CareProfile(
         resident=resident, recorded_by=actor
     )
-    profile.conditions = care.conditions
+    if care.conditions is not None:
+        profile.conditions = care.conditions
     profile.ltc_level = care.ltc_level
     profile.hobbies = care.hobbies
     profile.birthday = care.birthday

@@ -880,7 +880,9 @@ class ContactOut(Schema):
 
 class CareIn(InputSchema):
     tags: list[CareTag] = Field(default_factory=list)
-    conditions: str = Field("", max_length=2000, description="健康状况")
+    conditions: str | None = Field(
+        None, max_length=2000, description="健康状况；省略则保持不变（读取需 reveal）"
+    )
     ltc_level: int | None = Field(None, ge=1, le=6, description="长护险等级 1–6")
     hobbies: str = Field("", max_length=200)
     birthday: dt.date | None = None
@@ -892,7 +894,7 @@ class CareOut(Schema):
     resident_id: int
     on_register: bool
     tags: list[TagOut]
-    conditions: str
+    conditions_masked: str = Field(description="健康状况（隐去）；全文经 reveal 查看并留痕")
     ltc_level: int | None
     hobbies: str
     birthday: dt.date | None
@@ -1115,7 +1117,7 @@ def _care_out(resident: Resident) -> CareOut:
         resident_id=resident.pk,
         on_register=bool(tags),
         tags=tags,
-        conditions=profile.conditions if profile else "",
+        conditions_masked=profile.masked_conditions if profile else "",
         ltc_level=profile.ltc_level if profile else None,
         hobbies=profile.hobbies if profile else "",
         birthday=profile.birthday if profile else None,

@@ -47,3 +47,4 @@ class CareTag(models.TextChoices):
 class RevealField(models.TextChoices):
     ID_NUMBER = "id_number", _("身份证号")
     PHONE = "phone", _("手机号")
+    CONDITIONS = "conditions", _("健康状况")

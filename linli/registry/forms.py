@@ -52,8 +52,12 @@ class CareForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     conditions = forms.CharField(
-        label=_("健康状况"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("健康状况"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("已登记的内容不在此显示；留空则保持不变，填写则替换。"),
     )
+    clear_conditions = forms.BooleanField(label=_("清除已登记的健康状况"), required=False)
     ltc_level = forms.IntegerField(label=_("长护险等级"), required=False, min_value=1, max_value=6)
     hobbies = forms.CharField(label=_("爱好"), max_length=200, required=False)
     birthday = forms.DateField(

@@ -525,6 +525,13 @@ class CareProfile(models.Model):
     def __str__(self) -> str:
         return str(self.resident)
 
+    @property
+    def masked_conditions(self) -> str:
+        """Health text on screen: that there is some, never what it says (reveal to read)."""
+        from linli.lib.masking import mask_completely
+
+        return mask_completely(self.conditions or "")
+
 
 class CareTagAssignment(models.Model):
     """One care tag on one resident, with who put it there and when."""

@@ -425,8 +425,10 @@ class ResidentWriteTests(ApiTestCase):
 
 class CareProfileTests(ApiTestCase):
     def test_it_shows_the_register_record_to_people_roles(self) -> None:
-        body = self.get(self.alice, f"/api/v1/residents/{self.zhang.pk}/care").json()
-        self.assertEqual(body["conditions"], "高血压")
+        response = self.get(self.alice, f"/api/v1/residents/{self.zhang.pk}/care")
+        body = response.json()
+        self.assertEqual(body["conditions_masked"], "******")
+        self.assertNotIn("高血压", response.content.decode())
         self.assertEqual([t["code"] for t in body["tags"]], ["lives_alone"])
         self.assertTrue(body["on_register"])
         self.assert_error(self.get(self.rita_user, f"/api/v1/residents/{self.zeng.pk}/care"), 404)
@@ -923,3 +925,25 @@ class SearchRateLimitTests(ApiTestCase):
             self.assertNotIn("曾小明", response.content.decode())
             self.assertEqual(self.get(self.carol, "/api/v1/residents?q=zxm").status_code, 200)
         cache.clear()
+
+
+class ConditionsRevealTests(ApiTestCase):
+    def test_it_reveals_health_text_only_on_purpose_and_audits_it(self) -> None:
+        from auditlog.models import LogEntry
+
+        url = f"/api/v1/residents/{self.zhang.pk}/reveal"
+        response = self.call(self.alice, "POST", url, {"field": "conditions", "reason": "送药核对"})
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["value"], "高血压")
+        entry = LogEntry.objects.get(action=LogEntry.Action.ACCESS)
+        self.assertEqual(entry.actor, self.alice)
+        self.assertEqual(entry.additional_data["field"], "conditions")
+
+    def test_it_keeps_the_health_text_when_an_update_leaves_it_out(self) -> None:
+        url = f"/api/v1/residents/{self.zhang.pk}/care"
+        response = self.call(self.alice, "PUT", url, {"tags": ["lives_alone"], "hobbies": "下棋"})
+        self.assertEqual(response.status_code, 200, response.content)
+        with scopes_disabled():
+            profile = CareProfile.objects.get(resident=self.zhang)
+        self.assertEqual(profile.conditions, "高血压")
+        self.assertEqual(profile.hobbies, "下棋")

@@ -115,6 +115,32 @@ class ResidentDetailTests(BaseTestCase):
         self.assertFalse(LogEntry.objects.filter(action=LogEntry.Action.ACCESS).exists())
 
 
+class ConditionsTests(BaseTestCase):
+    def test_it_hides_health_text_until_revealed_with_a_reason(self) -> None:
+        self.login(self.alice)
+        detail = self.client.get(reverse("registry:resident_detail", args=[self.zhang.pk]))
+        self.assertNotContains(detail, "高血压")
+        self.assertContains(detail, "******")
+        edit = self.client.get(reverse("registry:care_edit", args=[self.zhang.pk]))
+        self.assertNotContains(edit, "高血压")
+        url = reverse("registry:resident_reveal", args=[self.zhang.pk])
+        response = self.client.post(url, {"field": "conditions", "reason": "上门探访前了解"})
+        self.assertContains(response, "高血压")
+        entry = LogEntry.objects.get(action=LogEntry.Action.ACCESS)
+        self.assertEqual(entry.additional_data["field"], "conditions")
+        self.assertEqual(entry.actor, self.alice)
+
+    def test_it_keeps_health_text_when_the_care_form_leaves_it_blank(self) -> None:
+        self.login(self.alice)
+        url = reverse("registry:care_edit", args=[self.zhang.pk])
+        self.client.post(url, {"tags": ["lives_alone"], "hobbies": "下棋"})
+        with scopes_disabled():
+            self.assertEqual(CareProfile.objects.get(resident=self.zhang).conditions, "高血压")
+        self.client.post(url, {"tags": ["lives_alone"], "clear_conditions": "on"})
+        with scopes_disabled():
+            self.assertEqual(CareProfile.objects.get(resident=self.zhang).conditions, "")
+
+
 class ResidentEditTests(BaseTestCase):
     def _form(self, **changes: str) -> dict[str, str]:
         data = {

@@ -141,7 +141,13 @@ def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
             add_action_errors(form, e)
     status = 200 if value or (form.is_valid() and not form.errors) else 400
     field = request.POST.get("field", "")
-    context = {"resident": resident, "form": form, "value": value, "field": field}
+    context = {
+        "resident": resident,
+        "profile": CareProfile.objects.filter(resident=resident).first(),
+        "form": form,
+        "value": value,
+        "field": field,
+    }
     return render(request, "registry/partials/reveal.html", context, status=status)
 
 
@@ -226,7 +232,6 @@ def care_edit(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if profile:
         initial.update(
-            conditions=profile.conditions,
             ltc_level=profile.ltc_level,
             hobbies=profile.hobbies,
             birthday=profile.birthday,
@@ -251,7 +256,7 @@ def care_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 contacts.append(actions.ContactInput(name, data[f"contact_{i}_relation"], phone))
         care = actions.CareInput(
             tags=data["tags"],
-            conditions=data["conditions"],
+            conditions=(data["conditions"] or ("" if data["clear_conditions"] else None)),
             ltc_level=data["ltc_level"],
             hobbies=data["hobbies"],
             birthday=data["birthday"],
