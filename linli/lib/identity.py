@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import phonenumbers
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
@@ -43,7 +44,7 @@ def check_id_number(raw: str) -> Checked:
     except (InvalidComponent, ValueError):
         checked.errors.append(_("身份证出生日期无效"))
         return checked
-    if checked.birth_date > dt.date.today() or checked.birth_date.year < 1890:  # noqa: DTZ011
+    if checked.birth_date > timezone.localdate() or checked.birth_date.year < 1890:
         checked.errors.append(_("身份证出生日期无效"))
         return checked
     if ric.calc_check_digit(value) != value[17]:
