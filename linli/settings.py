@@ -105,6 +105,9 @@ INSTALLED_APPS = [
     "axes",
     "linli.accounts",
     "linli.registry",
+    "linli.notify",
+    "linli.workforce",
+    "linli.checkpoints",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +168,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Volunteers sign in with their mobile number (axes, first, locks that out too).
+    "linli.workforce.auth.VolunteerPhoneBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -194,6 +199,13 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 RATELIMIT_VIEW = "linli.accounts.views.rate_limited"
 LINLI_SEARCH_RATE = os.environ.get("LINLI_SEARCH_RATE", "120/m")
 LINLI_EXPORT_RATE = os.environ.get("LINLI_EXPORT_RATE", "20/h")
+# Public volunteer sign-ups per address (the QR poster hangs in the open).
+LINLI_SIGNUP_RATE = os.environ.get("LINLI_SIGNUP_RATE", "10/h")
+
+# Where SMS / WeChat messages go: the console backend writes them to the log (phone masked).
+LINLI_NOTIFY_BACKEND = os.environ.get(
+    "LINLI_NOTIFY_BACKEND", "linli.notify.backends.ConsoleBackend"
+)
 
 IDLE_LOGOUT_SECONDS = envint("LINLI_IDLE_LOGOUT_MINUTES", "30") * 60
 SESSION_COOKIE_AGE = 12 * 3600
@@ -250,6 +262,8 @@ LOGGING = {
     "loggers": {
         # The development server's request lines (`linli demo`), without query strings.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Messages sent by the console backend (phone numbers masked).
+        "linli.notify": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -17,3 +17,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests search far faster than a person types; the rate-limit tests set their own limits.
 LINLI_SEARCH_RATE = "100000/m"
 LINLI_EXPORT_RATE = "100000/m"
+LINLI_SIGNUP_RATE = "100000/m"
+
+# A file rather than shared-cache memory: threads in the race tests then wait on SQLite's
+# lock (busy_timeout) as the real server does, instead of failing with "table is locked".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405

@@ -50,6 +50,9 @@ postgres_present() {
 missing=()
 deb_installed chromium || missing+=(chromium)
 deb_installed fonts-wqy-microhei || missing+=(fonts-wqy-microhei)
+# WeasyPrint lays out the PDFs with Pango.
+deb_installed libpango-1.0-0 || missing+=(libpango-1.0-0)
+deb_installed libpangoft2-1.0-0 || missing+=(libpangoft2-1.0-0)
 postgres_present || missing+=(postgresql)
 command -v psql >/dev/null || deb_installed postgresql-client || missing+=(postgresql-client)
 find_python >/dev/null || missing+=(python3.11 python3.11-venv)

@@ -449,3 +449,33 @@ def personal_data_rotate(*, reindex: bool = False, batch_size: int = 1000) -> di
                 model._base_manager.bulk_update(rows, fields)  # type: ignore[arg-type]
         rewritten[model._meta.label] = len(ids)
     return rewritten
+
+
+@transaction.atomic
+def community_rules_set(
+    *,
+    actor: User,
+    community: Community,
+    volunteer_test_required: bool,
+    volunteer_test_hours: int,
+    goods_hold_minutes: int,
+) -> Community:
+    """The community's field-work rules (volunteers' negative test, goods disinfection hold).
+
+    The change is in the audit history (Community is registered with auditlog); the actor is
+    the one auditlog knows (the request's user, or set_actor in a command).
+    """
+    errors: dict[str, list[str]] = {}
+    if not 1 <= volunteer_test_hours <= 336:
+        errors["volunteer_test_hours"] = [_("核酸阴性有效时长应在 1 到 336 小时之间")]
+    if not 0 <= goods_hold_minutes <= 1440:
+        errors["goods_hold_minutes"] = [_("静置时长应在 0 到 1440 分钟之间")]
+    if errors:
+        raise ValidationError(errors)
+    community.volunteer_test_required = volunteer_test_required
+    community.volunteer_test_hours = volunteer_test_hours
+    community.goods_hold_minutes = goods_hold_minutes
+    community.save(
+        update_fields=["volunteer_test_required", "volunteer_test_hours", "goods_hold_minutes"]
+    )
+    return community

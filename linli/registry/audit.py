@@ -25,3 +25,5 @@ def register_models() -> None:
     auditlog.register(models.Building, exclude_fields=["sort_key"])
     auditlog.register(models.Unit, exclude_fields=["sort_key"])
     auditlog.register(models.UserArea)
+    # Its field-work rules (test hours, goods hold) change how volunteers and goods are handled.
+    auditlog.register(models.Community)

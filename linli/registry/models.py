@@ -49,6 +49,14 @@ class Community(models.Model):
     street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="communities")
     name = models.CharField(_("社区"), max_length=64)
     code = models.SlugField(_("编码"), max_length=32, unique=True)
+    # Community rules for the field work (volunteers and checkpoints), set by its staff.
+    volunteer_test_required = models.BooleanField(_("志愿者须持有效核酸阴性证明"), default=False)
+    volunteer_test_hours = models.PositiveSmallIntegerField(
+        _("核酸阴性有效时长（小时）"), default=48
+    )
+    goods_hold_minutes = models.PositiveSmallIntegerField(
+        _("物资消杀后静置时长（分钟）"), default=120
+    )
 
     objects: ClassVar[models.Manager[Community]] = ScopedManager(community="pk")
 

@@ -37,6 +37,9 @@ class Area:
 
 NOTHING = Area(communities=[], grids=[], households=[])
 
+# Volunteers and checkpoint keepers work in one community but never see its people.
+FIELD_ROLES = frozenset({Role.VOLUNTEER, Role.CHECKPOINT_KEEPER})
+
 
 def area_for(user: User | AnonymousUser) -> Area:
     if not user.is_authenticated or not user.is_active:
@@ -57,6 +60,9 @@ def area_for(user: User | AnonymousUser) -> Area:
             and area.community_id
         ):
             return Area(communities=[area.community_id])
+        if user.role in FIELD_ROLES and area and area.community_id:
+            # Places of their community (for addresses), and no household or resident.
+            return Area(communities=[area.community_id], grids=[], households=[])
         if user.role == Role.GRID_WORKER:
             grids = list(Grid.objects.filter(workers=user).values_list("pk", "community_id"))
             return Area(communities=sorted({c for _, c in grids}), grids=[g for g, _ in grids])
