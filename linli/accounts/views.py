@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -19,6 +20,14 @@ class LinliLoginView(auth_views.LoginView):
         if request.session.pop("idle_logged_out", False):
             messages.warning(request, _("长时间未操作，已自动退出，请重新登录。"))
         return super().get(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        # A backend that recognised the password of an account not yet allowed in (a
+        # volunteer awaiting review) says why in place of "wrong username or password".
+        refusal = getattr(self.request, "login_refusal", "")
+        if refusal:
+            form.errors[NON_FIELD_ERRORS] = form.error_class([refusal])
+        return super().form_invalid(form)
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -3,81 +3,30 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from typing import Any
 
 import pytest
 from auditlog.models import LogEntry
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django_scopes import scopes_disabled
-from playwright.sync_api import Browser, Playwright, expect, sync_playwright
+from playwright.sync_api import expect
 
+from linli.lib import browser_testing
 from linli.test import PASSWORD, BaseTestCase
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = pytest.mark.browser
 
 
-def launch(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=CHROMIUM_ARGS,
-    )
-
-
-class BrowserTestCase(StaticLiveServerTestCase):
-    """A live server on 127.0.0.1 with the personas of BaseTestCase, and one browser."""
-
-    host = "127.0.0.1"
-    playwright: Playwright
-    browser: Browser
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-        # test itself are still synchronous, so Django's async guard does not apply here.
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        super().setUpClass()
-        cls.playwright = sync_playwright().start()
-        cls.browser = launch(cls.playwright)
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+class BrowserTestCase(browser_testing.BrowserTestCase):
+    """The personas of BaseTestCase on a live server, and a browser."""
 
     def setUp(self) -> None:
         with scopes_disabled():
             BaseTestCase.build_world.__func__(self)  # type: ignore[attr-defined]
-        self.context = self.browser.new_context(
-            viewport={"width": 360, "height": 740}, locale="zh-CN"
-        )
-        self.page = self.context.new_page()
+        super().setUp()
 
-    def tearDown(self) -> None:
-        self.context.close()
-
-    def log_in(self, username: str) -> None:
-        page = self.page
-        page.goto(f"{self.live_server_url}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        expect(page.locator(".who")).to_contain_text(username)
+    def log_in(self, username: str, password: str = PASSWORD, **kwargs: Any) -> None:
+        super().log_in(username, password, **kwargs)
 
 
 class GridWorkerJourneyTests(BrowserTestCase):

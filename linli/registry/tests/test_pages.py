@@ -304,15 +304,20 @@ class HomeTests(BaseTestCase):
             self.carol,
             self.dave,
             self.olivia,
-            self.victor,
             self.sam,
-            self.kate,
             self.rita_user,
             self.oscar,
         ):
             self.login(user)
             response = self.client.get(reverse("home"))
             self.assertEqual(response.status_code, 200, user.username)
+
+    def test_it_sends_field_roles_to_their_own_start_page(self) -> None:
+        for user, page in ((self.victor, "/my/"), (self.kate, "/goods/held/")):
+            self.login(user)
+            self.assertRedirects(
+                self.client.get(reverse("home")), page, fetch_redirect_response=False
+            )
 
     def test_it_shows_a_resident_their_own_household(self) -> None:
         self.login(self.rita_user)

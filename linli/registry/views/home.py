@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from linli.accounts.choices import Role
 from linli.accounts.models import User
@@ -43,6 +43,11 @@ def _people_summary(user: User) -> dict[str, Any]:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
+    # Field roles work from their own start page (their app's URL, named, not imported).
+    if user.role == Role.VOLUNTEER:
+        return redirect("workforce:mine")
+    if user.role == Role.CHECKPOINT_KEEPER:
+        return redirect("checkpoints:goods_held")
     context: dict[str, Any] = {"role": user.role}
     if can_see_people(user):
         context.update(_people_summary(user))
