@@ -23,8 +23,11 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
 from linli.accounts import api as accounts_api
+from linli.checkpoints import api as checkpoints_api
 from linli.lib import rest
+from linli.notify import api as notify_api
 from linli.registry import api as registry_api
+from linli.workforce import api as workforce_api
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -64,6 +67,9 @@ api = LinliAPI(
 )
 api.add_router("", accounts_api.router)
 api.add_router("", registry_api.router)
+api.add_router("", workforce_api.router)
+api.add_router("", checkpoints_api.router)
+api.add_router("", notify_api.router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, errors: Any = ()) -> HttpResponse:

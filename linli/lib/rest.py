@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar, overload
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import ConfigDict
@@ -53,6 +56,54 @@ def page_of(queryset: QuerySet[M], query: PageQuery, render: Callable[[M], T]) -
     count = queryset.count()
     rows = queryset[query.offset : query.offset + query.limit]
     return Page(count=count, items=[render(row) for row in rows])
+
+
+def local_time(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored (UTC) time as Shanghai time, so that the JSON carries +08:00."""
+    return timezone.localtime(value) if value is not None else None
+
+
+@overload
+def aware(value: dt.datetime) -> dt.datetime: ...
+@overload
+def aware(value: None) -> None: ...
+@overload
+def aware(value: dt.datetime | None) -> dt.datetime | None: ...
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """An input time without an offset is Shanghai time."""
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value)
+    return value
+
+
+@contextmanager
+def fields_renamed(**names: str) -> Iterator[None]:
+    """An action's errors under the names the API's input uses (compound → compound_id)."""
+    try:
+        yield
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        renamed = {names.get(field, field): errors for field, errors in exc.error_dict.items()}
+        raise ValidationError(renamed) from exc
+
+
+def pick(queryset: QuerySet[M], ids: Sequence[int], *, field: str, what: str) -> list[M]:
+    """The rows with these ids, in the order given (repeats dropped), or a 400 on `field`
+    naming the first id the queryset (the user's area) does not hold."""
+    wanted = list(dict.fromkeys(ids))
+    found = {row.pk: row for row in queryset.filter(pk__in=wanted)} if wanted else {}
+    missing = [pk for pk in wanted if pk not in found]
+    if missing:
+        raise ValidationError(
+            {
+                field: [
+                    _("%(what)s %(id)s 不存在或不在您的管辖范围内")
+                    % {"what": what, "id": missing[0]}
+                ]
+            }
+        )
+    return [found[pk] for pk in wanted]
 
 
 def field_errors_from_django(error: ValidationError) -> list[FieldError]:

@@ -16,7 +16,9 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from django.apps import apps
 from django.contrib.auth.hashers import make_password
+from django.core.management.base import OutputWrapper
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -145,7 +147,14 @@ TIERS: dict[str, TierPlan] = {
                         (6, 18),
                         (2, 3),
                         (2, 2),
-                        tuple(_words("东一门 东二门 南门 西一门 西二门 北门 北二门 地库口")),
+                        # 17 gates, merged into 8 checkpoints by the checkpoints seeder.
+                        tuple(
+                            _words(
+                                "东一门 东二门 东三门 南一门 南二门 南三门 西一门 西二门 西三门 "
+                                "北一门 北二门 北三门 东北角门 西南角门 地库一号口 地库二号口 "
+                                "消防通道口"
+                            )
+                        ),
                     ),
                 ),
             ),
@@ -1128,6 +1137,16 @@ def seed(
         counts=seeder.counts,
         elderly_share=elderly / max(1, len(seeder.persons)),
     )
+
+
+def seed_installed_apps(*, tier: str, password: str, stdout: OutputWrapper | None) -> None:
+    """After the registry, each installed app that has demo data seeds it, in INSTALLED_APPS
+    order: an AppConfig with a `seed(tier=, password=, stdout=)` method. The registry
+    imports none of them (they build on it); each is deterministic and idempotent itself."""
+    for config in apps.get_app_configs():
+        app_seed = getattr(config, "seed", None)
+        if callable(app_seed):
+            app_seed(tier=tier, password=password, stdout=stdout)
 
 
 # --------------------------------------------------------------------------------------

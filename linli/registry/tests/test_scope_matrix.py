@@ -2,10 +2,17 @@
 
 For each persona, residents outside their area must never appear in a response and must
 never be changed, whatever ids are put into the URL. New URLs join the matrix by themselves.
+
+The world also holds the field work of issue 3 (a verified volunteer on a delivery task to
+张建国's door, a checkpoint kate keeps, goods, a courier, a shift, a team, a message), and
+its ids go into the URLs too, so that those pages and endpoints answer with real objects.
+A volunteer's and a supplier's responses must never contain any resident's ID number, full
+phone number, care tag (code or label) or health conditions: every response is scanned.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -14,13 +21,28 @@ from typing import Any
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from linli.accounts.models import ApiToken, User
-from linli.registry.models import CareTagAssignment, EmergencyContact, Resident
-from linli.test import BaseTestCase
+from linli.checkpoints import actions as checkpoints
+from linli.checkpoints.models import Checkpoint
+from linli.lib.identity import compose_id_number
+from linli.registry import actions as registry
+from linli.registry.choices import CareTag
+from linli.registry.models import CareProfile, CareTagAssignment, EmergencyContact, Gate, Resident
+from linli.test import PASSWORD, BaseTestCase
+from linli.workforce import actions as workforce
+from linli.workforce.choices import TaskKind
+from linli.workforce.models import Task, TaskStop, Volunteer
 
 PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+
+# Routes of issue 3 (volunteers, teams, the task board, checkpoints, goods, messages).
+FIELD_ROUTES = re.compile(
+    r"volunteer|team|task|stop|figure|checkpoint|compound|gate|shift|courier|goods|"
+    r"message|^my/|join/"
+)
 
 # Posted to every URL: enough to pass most forms if a check were missing.
 HOSTILE_FORM = {
@@ -65,6 +87,133 @@ def fill(route: str, value: Any) -> str | None:
 
 
 class ScopeMatrixTests(BaseTestCase):
+    field_volunteer: Volunteer
+    delivery: Task
+    checkpoint: Checkpoint
+    world_ids: set[int]
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        with scopes_disabled():
+            cls.build_field_work()
+
+    @classmethod
+    def build_field_work(cls) -> None:
+        """Issue 3's objects, made through the real actions, for the URLs to hit."""
+        registry.care_profile_save(
+            actor=cls.root,
+            resident=cls.li,
+            care=registry.CareInput(tags=[CareTag.DIALYSIS], conditions="尿毒症"),
+        )
+        compound = cls.unit1.building.compound
+        gate = Gate.objects.create(compound=compound, name="东门")
+        cls.checkpoint = checkpoints.checkpoint_save(
+            actor=cls.carol,
+            compound=compound,
+            name="1号卡口",
+            gates=[gate],
+            buildings=[cls.unit1.building, cls.unit2.building],
+            keepers=[cls.kate],
+        )
+        goods = checkpoints.goods_receive(
+            actor=cls.kate, checkpoint=cls.checkpoint, sender="盒马", count=20
+        )
+        courier = checkpoints.courier_log(
+            actor=cls.kate,
+            checkpoint=cls.checkpoint,
+            name="顺丰骑手",
+            phone="13600001111",
+            health_code="green",
+            test_checked=True,
+            parcels=3,
+            accepted=True,
+        )
+        tomorrow = timezone.now() + dt.timedelta(days=1)
+        shift = checkpoints.shift_create(
+            actor=cls.carol,
+            checkpoint=cls.checkpoint,
+            starts_at=tomorrow,
+            ends_at=tomorrow + dt.timedelta(hours=4),
+            needed=2,
+        )
+        # A volunteer of their own (victor stays the volunteer account with no record).
+        cls.field_volunteer = workforce.volunteer_signup(
+            community=cls.community,
+            data=workforce.SignupInput(
+                name="韦拉",
+                phone="13700001111",
+                id_number=compose_id_number("110101", dt.date(1990, 5, 4), 700),
+                password=PASSWORD,
+                skills=["driver"],
+            ),
+        )
+        workforce.volunteer_review(
+            actor=cls.carol, volunteer=cls.field_volunteer, status="verified"
+        )
+        team = workforce.team_save(
+            actor=cls.carol,
+            community=cls.community,
+            name="1号卡口临时党支部",
+            kind="party_branch",
+            leader=cls.carol,
+            members=[cls.field_volunteer.user],
+            buildings=[cls.unit1.building],
+        )
+        checkpoints.checkpoint_save(
+            actor=cls.carol,
+            compound=compound,
+            name="1号卡口",
+            gates=[gate],
+            buildings=[cls.unit1.building, cls.unit2.building],
+            keepers=[cls.kate],
+            team=team,
+            checkpoint=cls.checkpoint,
+        )
+        households = [cls.zhang.household, cls.li.household]
+        cls.delivery = workforce.task_create(
+            actor=cls.carol,
+            community=cls.community,
+            kind=TaskKind.DELIVERY_BUNDLE,
+            title="送菜到户",
+            stops=[workforce.StopInput(household=h, items="蔬菜包×1") for h in households],
+        )
+        workforce.task_take(volunteer=cls.field_volunteer, task=cls.delivery)
+        workforce.task_start(actor=cls.field_volunteer.user, task=cls.delivery)  # a message
+        open_task = workforce.task_create(
+            actor=cls.carol,
+            community=cls.community,
+            kind=TaskKind.DELIVERY_BUNDLE,
+            title="待领取的送菜",
+            stops=[workforce.StopInput(household=cls.zeng.household)],
+        )
+        cls.world_ids = {
+            cls.field_volunteer.pk,
+            cls.delivery.pk,
+            open_task.pk,
+            *TaskStop.objects.filter(task__in=[cls.delivery, open_task]).values_list(
+                "pk", flat=True
+            ),
+            cls.checkpoint.pk,
+            goods.pk,
+            courier.pk,
+            shift.pk,
+            team.pk,
+            compound.pk,
+            gate.pk,
+        }
+
+    def _personal_texts(self) -> list[str]:
+        """What a volunteer or supplier must never be shown about any resident."""
+        texts: list[str] = []
+        for resident in Resident.objects.all():
+            texts += [resident.id_number, resident.phone]
+        labels = dict(CareTag.choices)
+        for tag in set(CareTagAssignment.objects.values_list("tag", flat=True)):
+            texts += [tag, str(labels[tag])]
+        texts += [p.conditions for p in CareProfile.objects.exclude(conditions="")]
+        return [t for t in texts if t]
+
     def _snapshot(self) -> dict[int, tuple[Any, ...]]:
         return {
             r.pk: (
@@ -100,8 +249,14 @@ class ScopeMatrixTests(BaseTestCase):
         return {resident.pk, household.pk, household.unit_id, household.unit.building_id}
 
     def _check(
-        self, user: User | None, method: str, url: str, response: Any, outside: list[Resident]
-    ) -> None:
+        self,
+        user: User | None,
+        method: str,
+        url: str,
+        response: Any,
+        outside: list[Resident],
+        never: list[str],
+    ) -> str:
         where = f"{user.username if user else 'anonymous'} {method} {url}"
         self.assertLess(response.status_code, 500, where)
         body = b"".join(response) if response.streaming else response.content
@@ -110,9 +265,17 @@ class ScopeMatrixTests(BaseTestCase):
             self.assertNotIn(resident.name, text, where)
             self.assertNotIn(resident.id_number, text, where)
             self.assertNotIn(resident.phone, text, where)
+        if url != "/api/v1/openapi.json":  # the schema lists every tag code as a choice
+            for secret in never:
+                self.assertFalse(secret in text, f"{where} shows {secret!r}")
+        return text
 
-    def run_matrix(self, user: User | None) -> None:
-        """Every URL × GET and POST (and PUT/PATCH for the API) as `user`."""
+    def run_matrix(self, user: User | None, *, field_worker: bool = False) -> dict[str, str]:
+        """Every URL × GET and POST (and PUT/PATCH for the API) as `user`.
+
+        A field worker (volunteer) or supplier is also held to never seeing any resident's
+        numbers, care tags or conditions. Returns the bodies of the GETs answered 200.
+        """
         routes = [
             route
             for route in sorted(set(all_routes()))
@@ -121,18 +284,32 @@ class ScopeMatrixTests(BaseTestCase):
         self.assertGreater(len(routes), 15)
         with scopes_disabled():
             before = self._snapshot()
+            never = self._personal_texts() if field_worker else []
         outside = self._outside(user)
         values: set[Any] = {"x"}
         for resident in outside:
             values |= self._ids_for(resident)
-        urls = sorted({url for route in routes for v in values if (url := fill(route, v))})
+        # The field-work ids only where they can name something (on PostgreSQL they need
+        # not coincide with the residents' ids, and every extra value costs a pass).
+        field_values = values | self.world_ids
+        answered: dict[str, str] = {}
+        urls = sorted(
+            {
+                url
+                for route in routes
+                for v in (field_values if FIELD_ROUTES.search(route) else values)
+                if (url := fill(route, v))
+            }
+        )
         headers: dict[str, str] = {}
         if user is not None:
             self.client.force_login(user)
             headers["Authorization"] = f"Bearer {ApiToken.issue(user)}"
         for url in urls:
             response = self.client.get(url, headers=headers)
-            self._check(user, "GET", url, response, outside)
+            text = self._check(user, "GET", url, response, outside, never)
+            if response.status_code == 200:
+                answered[url] = text
             if url.startswith("/api/"):
                 for method in (self.client.post, self.client.put, self.client.patch):
                     response = method(
@@ -141,10 +318,10 @@ class ScopeMatrixTests(BaseTestCase):
                         content_type="application/json",
                         headers=headers,
                     )
-                    self._check(user, "WRITE", url, response, outside)
+                    self._check(user, "WRITE", url, response, outside, never)
             else:
                 response = self.client.post(url, HOSTILE_FORM, headers=headers)
-                self._check(user, "POST", url, response, outside)
+                self._check(user, "POST", url, response, outside, never)
             if user is not None and "_auth_user_id" not in self.client.session:
                 self.client.force_login(user)  # a POST to a logout URL (the admin's)
         self.assertGreater(len(urls), 50)
@@ -159,6 +336,7 @@ class ScopeMatrixTests(BaseTestCase):
             object_pk__in=[str(r.pk) for r in outside],
         )
         self.assertFalse(revealed.exists(), f"{user} revealed someone outside their area")
+        return answered
 
     # One test per persona, so that parallel test workers can share the matrix.
     def test_it_holds_for_a_grid_worker(self) -> None:
@@ -173,14 +351,31 @@ class ScopeMatrixTests(BaseTestCase):
     def test_it_holds_for_a_street_admin(self) -> None:
         self.run_matrix(self.dave)
 
-    def test_it_holds_for_a_checkpoint_keeper(self) -> None:
-        self.run_matrix(self.kate)
-
     def test_it_holds_for_a_volunteer(self) -> None:
-        self.run_matrix(self.victor)
+        self.run_matrix(self.victor, field_worker=True)
+
+    def test_it_holds_for_a_volunteer_on_a_delivery(self) -> None:
+        """Issue 3: the volunteer sees their task's addresses, never a number or a care tag."""
+        answered = self.run_matrix(self.field_volunteer.user, field_worker=True)
+        # The scan read real answers: their own record and task, with the doors on it.
+        task = answered.get(f"/api/v1/tasks/{self.delivery.pk}", "")
+        self.assertIn(self.zhang.household.address, task)
+        self.assertIn('"door_code": null', task)
+        self.assertIn(f"/api/v1/volunteers/{self.field_volunteer.pk}", answered)
 
     def test_it_holds_for_a_supplier(self) -> None:
-        self.run_matrix(self.sam)
+        self.run_matrix(self.sam, field_worker=True)
+
+    def test_it_holds_for_a_checkpoint_keeper(self) -> None:
+        answered = self.run_matrix(self.kate)
+        # Her checkpoint answers for real (else the matrix would scan nothing but 404s).
+        for path in (
+            f"/api/v1/checkpoints/{self.checkpoint.pk}",
+            f"/api/v1/checkpoints/{self.checkpoint.pk}/goods",
+            f"/api/v1/checkpoints/{self.checkpoint.pk}/couriers",
+            f"/api/v1/checkpoints/{self.checkpoint.pk}/shifts",
+        ):
+            self.assertIn(path, answered)
 
     def test_it_holds_for_a_resident(self) -> None:
         self.run_matrix(self.rita_user)

@@ -71,6 +71,8 @@ def seed_tier(
             _("%(street)s（%(tier)s）的演示数据已经存在，未重复生成。")
             % {"street": plan.street_name, "tier": tier}
         )
+    # Volunteers, checkpoints, …: each app with demo data adds its own (see the function).
+    seed.seed_installed_apps(tier=tier, password=password, stdout=command.stdout)
     command.stdout.write("")
     command.stdout.write(seed.format_accounts(seed.account_rows(tier), password))
     if not report.created:
