@@ -109,6 +109,35 @@ def works_on(user: User, task: Task) -> bool:
     )
 
 
+# Who may take each step on a task, in one place for the pages, the API and the CLI:
+# "own" is the volunteer the task is with; "dispatch" is anyone who dispatches in the area
+# (acting for a volunteer without a phone); "manage" is community staff and street admins.
+# Taking an open task is for any volunteer of the community; the action checks eligibility.
+TASK_STEPS: dict[str, frozenset[str]] = {
+    "assign": frozenset({"dispatch"}),
+    "accept": frozenset({"own", "dispatch"}),
+    "release": frozenset({"own", "dispatch"}),
+    "start": frozenset({"own", "dispatch"}),
+    "finish": frozenset({"own", "dispatch"}),
+    "fail": frozenset({"own", "dispatch"}),
+    "deliver": frozenset({"own", "dispatch"}),
+    "left_at_door": frozenset({"own", "dispatch"}),
+    "stop_fail": frozenset({"own", "dispatch"}),
+    "reopen": frozenset({"dispatch"}),
+    "cancel": frozenset({"dispatch"}),
+    "minutes": frozenset({"manage"}),
+}
+
+
+def may_step(user: User, task: Task, step: str) -> bool:
+    who = TASK_STEPS[step]
+    return (
+        ("own" in who and works_on(user, task))
+        or ("dispatch" in who and can_dispatch(user))
+        or ("manage" in who and can_manage_volunteers(user))
+    )
+
+
 def can_see_doors(user: User, task: Task) -> bool:
     """Addresses on a task: to dispatchers, and to its volunteer while it is theirs."""
     return can_dispatch(user) or works_on(user, task)

@@ -384,6 +384,15 @@ class TaskStepsTest(TaskPagesTestCase):
         self.assertEqual(statuses, {StopStatus.PENDING})
         self.assertContains(self.client.post(url, {}), "不能这样操作", status_code=400)
 
+    def test_it_lets_only_community_staff_correct_the_minutes(self) -> None:
+        task = self.make_task()
+        self.login(self.alice)
+        response = self.client.post(
+            reverse("workforce:task_minutes", args=[task.pk]), {"minutes": "60"}
+        )
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(self.task_now(task).minutes, 0)
+
     def test_it_sets_the_minutes_of_a_done_task(self) -> None:
         task = self.make_task()
         url = reverse("workforce:task_minutes", args=[task.pk])

@@ -35,11 +35,13 @@ from linli.registry.models import Household, Unit
 from linli.workforce import actions
 from linli.workforce.access import (
     can_dispatch,
+    can_manage_volunteers,
     can_see_door_codes,
     can_see_doors,
     get_stop_for,
     get_task_for,
     get_volunteer_for,
+    may_step,
     visible_tasks,
 )
 from linli.workforce.choices import DOOR_KINDS, TaskStatus, VolunteerStatus
@@ -233,7 +235,7 @@ def _task_context(request: HttpRequest, task: Task, **forms: Form) -> dict[str, 
         "can_release": task.status in (TaskStatus.ASSIGNED, TaskStatus.ACCEPTED),
         "can_cancel": task.can_become(TaskStatus.CANCELLED),
         "can_reopen": task.status == TaskStatus.FAILED,
-        "can_set_minutes": task.status == TaskStatus.DONE,
+        "can_set_minutes": task.status == TaskStatus.DONE and may_step(user, task, "minutes"),
         "assign_form": AssignForm(),
         "cancel_form": ReasonForm(prefix="cancel"),
         "reopen_form": ReasonForm(prefix="reopen"),
@@ -338,7 +340,7 @@ def task_release(request: HttpRequest, pk: int) -> HttpResponse:
     return _step(request, pk, form, "release_form", run, _("已撤下志愿者，任务重新待领取"))
 
 
-@require(can_dispatch)
+@require(can_manage_volunteers)
 @require_POST
 def task_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     def run(user: User, task: Task, data: dict[str, Any]) -> Task:

@@ -31,12 +31,11 @@ def _dispatcher(actor: User, task: Task | None = None) -> None:
     require(access.can_dispatch(actor), _("您的角色无权派发或管理任务"))
 
 
-def _dispatch_or_own(actor: User, task: Task) -> None:
-    require(access.can_dispatch(actor) or access.works_on(actor, task), _("这不是您的任务"))
+def _may(step: str) -> Callable[[User, Task], None]:
+    def check(actor: User, task: Task) -> None:
+        require(access.may_step(actor, task, step), _("这不是您的任务，您的角色也不能代为操作"))
 
-
-def _own(actor: User, task: Task) -> None:
-    require(access.works_on(actor, task), _("这不是您的任务"))
+    return check
 
 
 # Transitions that take only the task: name → (who may, the action, help, done message).
@@ -45,28 +44,33 @@ Transition = tuple[Callable[[User, Task], None], Callable[..., Task], str, str]
 
 def _transitions() -> dict[str, Transition]:
     return {
-        "accept": (_own, actions.task_accept, _("接受指派给自己的任务"), _("已接受任务")),
+        "accept": (_may("accept"), actions.task_accept, _("接受指派给自己的任务"), _("已接受任务")),
         "release": (
-            _dispatch_or_own,
+            _may("release"),
             actions.task_release,
             _("退回任务（重新变为待领取）"),
             _("任务已退回"),
         ),
-        "start": (_own, actions.task_start, _("出发：开始任务（各户收到收货码）"), _("任务已开始")),
-        "finish": (_dispatch_or_own, actions.task_finish, _("完成任务"), _("任务已完成")),
+        "start": (
+            _may("start"),
+            actions.task_start,
+            _("出发：开始任务（各户收到收货码）"),
+            _("任务已开始"),
+        ),
+        "finish": (_may("finish"), actions.task_finish, _("完成任务"), _("任务已完成")),
         "fail": (
-            _dispatch_or_own,
+            _may("fail"),
             actions.task_fail,
             _("任务未完成（须填原因）"),
             _("已记为未完成"),
         ),
         "reopen": (
-            _dispatcher,
+            _may("reopen"),
             actions.task_reopen,
             _("未完成的任务重新发布"),
             _("任务已重新发布"),
         ),
-        "cancel": (_dispatcher, actions.task_cancel, _("取消任务（须填原因）"), _("任务已取消")),
+        "cancel": (_may("cancel"), actions.task_cancel, _("取消任务（须填原因）"), _("任务已取消")),
     }
 
 
@@ -352,7 +356,7 @@ class Command(SubcommandCommand):
 
     def _stop(self, actor: User, options: Options) -> TaskStop:
         stop = access.get_stop_for(actor, options["stop"])
-        _dispatch_or_own(actor, stop.task)
+        _may("deliver")(actor, stop.task)  # same rule for every door step
         return stop
 
     def do_deliver(self, actor: User, options: Options) -> None:
