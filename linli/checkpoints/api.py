@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -22,6 +21,7 @@ from linli.accounts.models import User
 from linli.checkpoints import access, actions
 from linli.checkpoints.choices import GoodsStatus, HealthCode
 from linli.checkpoints.models import Checkpoint, CourierEntry, GoodsReceipt, Shift
+from linli.lib import rest
 from linli.lib.rest import (
     ERRORS,
     InputSchema,
@@ -47,15 +47,10 @@ router.add_router("", roster)
 router.add_router("", log)
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
 def _reader(request: HttpRequest) -> User:
     """Those who may look at checkpoints at all (a keeper: their own)."""
     user = api_user(request)
-    _require(
+    rest.require(
         user.is_active
         and (user.is_superuser or user.role in access.VIEWERS | {Role.CHECKPOINT_KEEPER}),
         _("您的角色无权查看卡口"),
@@ -65,12 +60,12 @@ def _reader(request: HttpRequest) -> User:
 
 def _manager(request: HttpRequest) -> User:
     user = api_user(request)
-    _require(access.can_manage_checkpoints(user), _("您的角色无权设置卡口"))
+    rest.require(access.can_manage_checkpoints(user), _("您的角色无权设置卡口"))
     return user
 
 
 def _keeper_of(user: User, checkpoint: Checkpoint) -> None:
-    _require(access.can_keep(user, checkpoint), _("只有本卡口的值守人员和社区工作人员可以登记"))
+    rest.require(access.can_keep(user, checkpoint), _("只有本卡口的值守人员和社区工作人员可以登记"))
 
 
 class Ref(Schema):
@@ -243,7 +238,7 @@ class GateOut(Schema):
 def compound_gates(request: HttpRequest, compound_id: int) -> list[GateOut]:
     """A compound's gates and the checkpoint each is merged into."""
     user = api_user(request)
-    _require(
+    rest.require(
         user.is_active and (user.is_superuser or user.role in access.VIEWERS),
         _("您的角色无权查看出入口"),
     )

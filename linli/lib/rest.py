@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any, Generic, TypeVar, overload
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,6 +49,12 @@ class PageQuery(Schema):
 class Page(Schema, Generic[T]):
     count: int = Field(description="符合条件的总条数")
     items: list[T]
+
+
+def require(allowed: bool, message: str) -> None:
+    """A role check in an endpoint: 403 with the reason when it fails."""
+    if not allowed:
+        raise PermissionDenied(message)
 
 
 def page_of(queryset: QuerySet[M], query: PageQuery, render: Callable[[M], T]) -> Page[T]:

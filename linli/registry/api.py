@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import (
     ObjectDoesNotExist,
-    PermissionDenied,
     ValidationError,
 )
 from django.db import transaction
@@ -26,6 +25,7 @@ from ninja.errors import HttpError
 from linli.accounts.api import api_user
 from linli.accounts.choices import Role
 from linli.accounts.models import User
+from linli.lib import rest
 from linli.lib.limits import over_limit
 from linli.lib.masking import mask_phone
 from linli.lib.rest import ERRORS, ErrorOut, InputSchema, Page, PageQuery, page_of
@@ -81,32 +81,27 @@ def can_read_people(user: User) -> bool:
     return access.can_see_people(user) or (user.is_active and user.role == Role.RESIDENT)
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
 def _places_reader(request: HttpRequest) -> User:
     user = api_user(request)
-    _require(access.can_see_people(user), _("您的角色无权查看地址和网格"))
+    rest.require(access.can_see_people(user), _("您的角色无权查看地址和网格"))
     return user
 
 
 def _places_editor(request: HttpRequest) -> User:
     user = api_user(request)
-    _require(access.can_edit_places(user), _("您的角色无权修改地址和网格"))
+    rest.require(access.can_edit_places(user), _("您的角色无权修改地址和网格"))
     return user
 
 
 def _people_reader(request: HttpRequest) -> User:
     user = api_user(request)
-    _require(can_read_people(user), _("您的角色无权查看居民信息"))
+    rest.require(can_read_people(user), _("您的角色无权查看居民信息"))
     return user
 
 
 def _people_editor(request: HttpRequest) -> User:
     user = api_user(request)
-    _require(access.can_edit_people(user), _("您的角色无权修改居民信息"))
+    rest.require(access.can_edit_people(user), _("您的角色无权修改居民信息"))
     return user
 
 
@@ -414,7 +409,7 @@ def street_detail(request: HttpRequest, street_id: int) -> StreetOut:
 @places.post("/streets", response={201: StreetOut, **ERRORS})
 def street_create(request: HttpRequest, payload: StreetIn) -> Status[StreetOut]:
     user = api_user(request)
-    _require(user.is_active and user.is_superuser, _("只有系统管理员可以新建街道"))
+    rest.require(user.is_active and user.is_superuser, _("只有系统管理员可以新建街道"))
     street = Street(name=_text(payload.name), code=_text(payload.code))
     _clean(street, clash_field="code")
     street.save()
@@ -424,7 +419,7 @@ def street_create(request: HttpRequest, payload: StreetIn) -> Status[StreetOut]:
 @places.patch("/streets/{street_id}", response={200: StreetOut, **ERRORS})
 def street_update(request: HttpRequest, street_id: int, payload: StreetPatch) -> StreetOut:
     user = _places_editor(request)
-    _require(user.is_superuser or user.role == Role.STREET_ADMIN, _("您的角色无权修改街道"))
+    rest.require(user.is_superuser or user.role == Role.STREET_ADMIN, _("您的角色无权修改街道"))
     street = _one(access.visible_streets(user), street_id)
     for name in payload.model_fields_set & {"name", "code"}:
         setattr(street, name, _text(getattr(payload, name)))
@@ -454,7 +449,7 @@ def community_detail(request: HttpRequest, community_id: int) -> CommunityOut:
 @places.post("/communities", response={201: CommunityOut, **ERRORS})
 def community_create(request: HttpRequest, payload: CommunityIn) -> Status[CommunityOut]:
     user = _places_editor(request)
-    _require(
+    rest.require(
         user.is_superuser or user.role == Role.STREET_ADMIN,
         _("只有系统管理员和街道可以新建社区"),
     )
@@ -1173,7 +1168,7 @@ def care_update(request: HttpRequest, resident_id: int, payload: CareIn) -> Care
 
 def _importer(request: HttpRequest) -> User:
     user = api_user(request)
-    _require(access.can_import(user), _("您的角色无权导入居民"))
+    rest.require(access.can_import(user), _("您的角色无权导入居民"))
     return user
 
 
@@ -1434,7 +1429,7 @@ def register_export(request: HttpRequest, query: Query[RegisterExportQuery]) -> 
     ID and phone numbers masked, no health text; every export is in the audit log.
     """
     user = api_user(request)
-    _require(access.can_see_people(user), _("您的角色无权导出台账"))
+    rest.require(access.can_see_people(user), _("您的角色无权导出台账"))
     if over_limit(request, group="api.register_export", setting="LINLI_EXPORT_RATE"):
         raise HttpError(429, _("操作过于频繁，请稍后再试。"))
     _grid_filter(user, query.grid)  # a grid outside the area: 404, as in the other lists

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -24,6 +24,7 @@ from ninja.errors import HttpError
 from linli.accounts.api import api_user
 from linli.accounts.choices import Role
 from linli.accounts.models import User
+from linli.lib import rest
 from linli.lib.encryption import blind_index
 from linli.lib.identity import check_mobile
 from linli.lib.limits import over_limit
@@ -70,27 +71,22 @@ SLOTS_HELP = "时段代码：星期 1–7 加 am/pm/eve，如 1-am（周一上�
 # --- shared pieces --------------------------------------------------------------------------
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
 def _dispatcher(request: HttpRequest) -> User:
     user = api_user(request)
-    _require(access.can_dispatch(user), _("您的角色无权调度任务"))
+    rest.require(access.can_dispatch(user), _("您的角色无权调度任务"))
     return user
 
 
 def _manager(request: HttpRequest) -> User:
     user = api_user(request)
-    _require(access.can_manage_volunteers(user), _("您的角色无权管理志愿者和队伍"))
+    rest.require(access.can_manage_volunteers(user), _("您的角色无权管理志愿者和队伍"))
     return user
 
 
 def _board_reader(request: HttpRequest) -> User:
     """Dispatchers, and volunteers with a record (they see theirs and the open tasks)."""
     user = api_user(request)
-    _require(
+    rest.require(
         access.can_dispatch(user) or access.is_volunteer(user),
         _("您的角色无权查看任务"),
     )
@@ -244,7 +240,7 @@ def _volunteer_out(volunteer: Volunteer) -> VolunteerOut:
 
 def _volunteer_reader(request: HttpRequest) -> User:
     user = api_user(request)
-    _require(
+    rest.require(
         access.can_dispatch(user) or access.is_volunteer(user),
         _("您的角色无权查看志愿者"),
     )
@@ -348,7 +344,7 @@ def volunteer_list(request: HttpRequest, query: Query[VolunteerQuery]) -> Page[V
 def volunteer_me(request: HttpRequest) -> VolunteerOut:
     """The signed-in volunteer's own record."""
     user = api_user(request)
-    _require(user.role == Role.VOLUNTEER, _("只有志愿者账号有志愿者登记"))
+    rest.require(user.role == Role.VOLUNTEER, _("只有志愿者账号有志愿者登记"))
     volunteer = access.volunteer_of(user)
     if volunteer is None:
         raise Http404(_("您还没有志愿者登记"))
@@ -390,7 +386,7 @@ def volunteer_update(
     """Skills, time slots, latest negative test, work unit: a volunteer their own, staff any."""
     user = _volunteer_reader(request)
     volunteer = access.get_volunteer_for(user, volunteer_id)
-    _require(
+    rest.require(
         access.can_manage_volunteers(user) or volunteer.user_id == user.pk,
         _("只有志愿者本人和社区工作人员可以修改"),
     )
@@ -725,7 +721,7 @@ def _task_detail(user: User, pk: int) -> TaskDetail:
 
 def _may(user: User, task: Task, step: str) -> None:
     """access.TASK_STEPS says who may take this step on this task."""
-    _require(
+    rest.require(
         access.may_step(user, task, step),
         _("只有接了这个任务的志愿者和调度人员可以这样操作"),
     )
@@ -801,7 +797,7 @@ def task_events(request: HttpRequest, task_id: int) -> list[EventOut]:
     """Who moved the task from which status to which, and when."""
     user = _board_reader(request)
     task = access.get_task_for(user, task_id)
-    _require(access.can_see_doors(user, task), _("只有调度人员和任务的志愿者可以查看任务记录"))
+    rest.require(access.can_see_doors(user, task), _("只有调度人员和任务的志愿者可以查看任务记录"))
     events = TaskEvent.objects.filter(task=task).select_related("actor")
     labels = dict(TaskStatus.choices)
     return [
@@ -839,7 +835,7 @@ def task_take(request: HttpRequest, task_id: int) -> TaskDetail:
     """A volunteer takes an open task; of several at once, exactly one gets it."""
     user = api_user(request)
     volunteer = access.volunteer_of(user)
-    _require(volunteer is not None and user.is_active, _("只有志愿者可以领取任务"))
+    rest.require(volunteer is not None and user.is_active, _("只有志愿者可以领取任务"))
     assert volunteer is not None  # noqa: S101
     task = access.get_task_for(user, task_id)
     actions.task_take(volunteer=volunteer, task=task)
