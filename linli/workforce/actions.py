@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -512,6 +513,7 @@ def _household_phones(household_id: int) -> list[str]:
 
 
 def _tell_household(stop: TaskStop, *, kind: str, body: str, actor: User | None) -> None:
+    """Send `body` to every phone of the household (write it in residents' language)."""
     for phone in _household_phones(stop.household_id):
         message_send(
             kind=kind,
@@ -527,15 +529,12 @@ def task_start(*, actor: User, task: Task) -> Task:
     """On the way: each household on the task gets its door code by message."""
     task = _move(task, TaskStatus.IN_PROGRESS, actor=actor, started_at=timezone.now())
     for stop in task.stops.filter(status=StopStatus.PENDING):
-        _tell_household(
-            stop,
-            kind="task.on_the_way",
-            body=_(
+        # Households read the default language, whatever the volunteer's screen shows.
+        with translation.override(settings.LANGUAGE_CODE):
+            body = _(
                 "【邻里】志愿者正在为您送达（%(what)s）。收货码 %(code)s，请在志愿者上门时告知。"
-            )
-            % {"what": stop.items or task.title, "code": stop.door_code},
-            actor=actor,
-        )
+            ) % {"what": stop.items or task.title, "code": stop.door_code}
+        _tell_household(stop, kind="task.on_the_way", body=body, actor=actor)
     return task
 
 
@@ -702,13 +701,12 @@ def stop_left_at_door(
     stop.done_at = timezone.now()
     stop.done_by = actor
     stop.save()
-    _tell_household(
-        stop,
-        kind="task.left_at_door",
-        body=_("【邻里】您的%(what)s已由志愿者放在家门口（%(address)s），请尽快取回。")
-        % {"what": stop.items or stop.task.title, "address": stop.address},
-        actor=actor,
-    )
+    with translation.override(settings.LANGUAGE_CODE):
+        body = _("【邻里】您的%(what)s已由志愿者放在家门口（%(address)s），请尽快取回。") % {
+            "what": stop.items or stop.task.title,
+            "address": stop.address,
+        }
+    _tell_household(stop, kind="task.left_at_door", body=body, actor=actor)
     _finish_if_all_doors_done(stop, actor)
     return stop
 

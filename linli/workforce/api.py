@@ -118,7 +118,6 @@ def _choices(codes: list[str], labels: Mapping[str, object]) -> list[ChoiceOut]:
 
 
 SKILL_LABELS = dict(Skill.choices)
-SLOT_LABELS = dict(availability_choices())
 
 
 class Ref(Schema):
@@ -223,7 +222,7 @@ def _volunteer_out(volunteer: Volunteer) -> VolunteerOut:
         compound_id=volunteer.compound_id,
         building_id=volunteer.building_id,
         skills=_choices(list(volunteer.skills), SKILL_LABELS),
-        availability=_choices(list(volunteer.availability), SLOT_LABELS),
+        availability=_choices(list(volunteer.availability), dict(availability_choices())),
         is_party_member=volunteer.is_party_member,
         work_unit=volunteer.work_unit,
         last_negative_test_at=local_time(volunteer.last_negative_test_at),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,7 +34,10 @@ class TimeSlot(models.TextChoices):
 def availability_choices() -> list[tuple[str, str]]:
     """'1-am' … '7-eve': a day and a time slot, as the sign-up form offers them."""
     return [
-        (f"{day.value}-{slot.value}", f"{day.label}{slot.label}")
+        (
+            f"{day.value}-{slot.value}",
+            gettext("%(day)s%(slot)s") % {"day": day.label, "slot": slot.label},
+        )
         for day in Weekday
         for slot in TimeSlot
     ]

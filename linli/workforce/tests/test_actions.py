@@ -485,3 +485,16 @@ class TaskCreateTest(WorkforceTestCase):
         self.assertEqual(task.place, "阳光小区1号楼")
         self.assertEqual(task.size, 1)
         self.assertRegex(stop.door_code, r"^\d{4}$")
+
+
+class ResidentsLanguageTest(WorkforceTestCase):
+    def test_it_writes_to_households_in_chinese_whatever_the_volunteer_reads(self) -> None:
+        from django.utils import translation
+
+        volunteer = self.make_volunteer()
+        task = self.door_task()
+        with translation.override("en"), scopes_disabled():
+            actions.task_take(volunteer=volunteer, task=task)
+            actions.task_start(actor=volunteer.user, task=task)
+            body = Message.objects.get(kind="task.on_the_way").body
+        self.assertTrue(body.startswith("【邻里】志愿者正在为您送达"), body)
