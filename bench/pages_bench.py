@@ -1,11 +1,12 @@
-"""Server time and query counts of the resident list and search pages, per seeding tier.
+"""Server time and query counts of the main list pages, per seeding tier.
 
     .venv/bin/python bench/pages_bench.py [--tiers community,estate] [--runs 40]
 
 Each tier is seeded into a fresh temporary LINLI_DATA_DIR (SQLite), then the pages are
 requested in-process through Django's test client (server time, no network) as the grid
-worker of grid 1 and as community staff. Prints a markdown table: p50/p95 in ms and the
-number of SQL queries per request, which must not grow with the number of rows.
+worker of grid 1, community staff, a volunteer and a checkpoint keeper. Prints a markdown
+table: p50/p95 in ms and the number of SQL queries per request, which must not grow with
+the number of rows.
 """
 
 from __future__ import annotations
@@ -34,6 +35,25 @@ PAGES = [
     ("register", "/register/"),
 ]
 
+# The field work (issue 3): volunteers, the task board, hours, checkpoints, held goods.
+FIELD_PAGES = [
+    ("volunteers", "/volunteers/"),
+    ("volunteers pending", "/volunteers/?status=pending"),
+    ("task board", "/tasks/"),
+    ("task board, all", "/tasks/?status=all"),
+    ("hours", "/tasks/figures/"),
+    ("checkpoints", "/checkpoints/"),
+    ("held goods", "/goods/held/"),
+    ("message log", "/messages/"),
+]
+
+PAGES_OF = {
+    "grid_worker_1": [*PAGES, ("task board", "/tasks/")],
+    "community_staff": PAGES + FIELD_PAGES,
+    "volunteer_1": [("my tasks", "/my/")],
+    "checkpoint_keeper_1": [("checkpoints", "/checkpoints/"), ("held goods", "/goods/held/")],
+}
+
 
 def measure(runs: int) -> list[dict[str, object]]:
     """Run inside a process whose LINLI_DATA_DIR holds a seeded database."""
@@ -42,6 +62,8 @@ def measure(runs: int) -> list[dict[str, object]]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
     os.environ["LINLI_SSL_REDIRECT"] = "false"
     os.environ["LINLI_ALLOWED_HOSTS"] = "testserver"
+    # The bench measures pages, not the limit that stops a person scraping the register.
+    os.environ["LINLI_SEARCH_RATE"] = "1000000/m"
     django.setup()
     from django.db import connection
     from django.test import Client
@@ -50,10 +72,10 @@ def measure(runs: int) -> list[dict[str, object]]:
     from linli.accounts.models import User
 
     results: list[dict[str, object]] = []
-    for username in ("grid_worker_1", "community_staff"):
+    for username, pages in PAGES_OF.items():
         client = Client()
         client.force_login(User.objects.get(username=username))
-        for name, url in PAGES:
+        for name, url in pages:
             client.get(url)  # warm caches
             times = []
             for _ in range(runs):

@@ -49,7 +49,9 @@ def _not_found() -> Http404:
 
 
 def visible_volunteers(user: User) -> QuerySet[Volunteer]:
-    volunteers = Volunteer.objects.select_related("community", "user", "compound", "building")
+    volunteers = Volunteer.objects.select_related(
+        "community", "user", "compound", "building__compound"
+    )
     if can_dispatch(user):
         return volunteers.all()
     if user.role == Role.VOLUNTEER:
