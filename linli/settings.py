@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "linli.notify",
     "linli.workforce",
     "linli.checkpoints",
+    "linli.supply",
 ]
 
 MIDDLEWARE = [

@@ -90,7 +90,7 @@ for _attempt in 1 2 3 4 5; do
     if (cd "$tmp" && "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
         -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$tmp'
             -c fsync=off -c synchronous_commit=off -c full_page_writes=off
-            -c max_connections=100 -c shared_buffers=128MB" \
+            -c max_connections=250 -c shared_buffers=128MB" \
         start >/dev/null 2>&1); then
         break
     fi
