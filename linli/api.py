@@ -27,6 +27,7 @@ from linli.checkpoints import api as checkpoints_api
 from linli.lib import rest
 from linli.notify import api as notify_api
 from linli.registry import api as registry_api
+from linli.supply import api as supply_api
 from linli.workforce import api as workforce_api
 
 
@@ -70,6 +71,7 @@ api.add_router("", registry_api.router)
 api.add_router("", workforce_api.router)
 api.add_router("", checkpoints_api.router)
 api.add_router("", notify_api.router)
+api.add_router("", supply_api.router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, errors: Any = ()) -> HttpResponse:

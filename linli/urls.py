@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("linli.workforce.urls")),
     path("", include("linli.checkpoints.urls")),
     path("", include("linli.notify.urls")),
+    path("", include("linli.supply.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -74,3 +74,22 @@ class Payment(models.TextChoices):
     ONLINE = "online", _("线上已付")
     ON_DELIVERY = "on_delivery", _("货到付款")
     FREE = "free", _("免费")
+
+
+class DeliveryStatus(models.TextChoices):
+    """Where a household's order is, as the household sees it."""
+
+    WAITING = "waiting", _("待发货")
+    DISPATCHED = "dispatched", _("已发货")
+    AT_CHECKPOINT = "at_checkpoint", _("已到卡口，消杀静置中")
+    RELEASED = "released", _("已放行，分拣中")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("配送中")
+    DELIVERED = "delivered", _("已送达")
+    FAILED = "failed", _("未送达")
+
+
+class ShipmentStatus(models.TextChoices):
+    DISPATCHED = "dispatched", _("已发货")
+    RECEIVED = "received", _("卡口已接收")
+    RELEASED = "released", _("已放行")
+    BUNDLED = "bundled", _("已生成配送任务")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from linli.checkpoints.models import Checkpoint, GoodsReceipt
 from linli.lib.encryption import EncryptedCharField
 from linli.lib.masking import mask_phone
 from linli.registry.models import Building, Community, Compound, Household, Street
@@ -25,13 +26,16 @@ from linli.supply.choices import (
     ROUND_TRANSITIONS,
     Category,
     Channel,
+    DeliveryStatus,
     Intake,
     OrderStatus,
     Payment,
     RoundScope,
     RoundStatus,
+    ShipmentStatus,
     SupplierKind,
 )
+from linli.workforce.models import TaskStop
 
 
 class Supplier(models.Model):
@@ -262,6 +266,19 @@ class Order(models.Model):
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     pickup_code = models.CharField(_("取货码"), max_length=8, default=new_pickup_code)
     funder = models.CharField(_("出资方"), max_length=100, blank=True)
+    delivery_status = models.CharField(
+        _("配送状态"),
+        max_length=20,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.WAITING,
+        db_index=True,
+    )
+    delivery_status_at = models.DateTimeField(null=True, blank=True)
+    # The door on a volunteer's delivery task that carries this order (latest attempt).
+    task_stop = models.ForeignKey(
+        TaskStop, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    delivery_failure = models.CharField(_("未送达原因"), max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -322,3 +339,85 @@ class OrderItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offer_id} × {self.quantity}"
+
+
+class Shipment(models.Model):
+    """One supplier's goods for one round to one checkpoint: dispatched by the supplier,
+    received (a goods hold at the checkpoint), released, then bundled into delivery tasks."""
+
+    round = models.ForeignKey(SupplyRound, on_delete=models.PROTECT, related_name="shipments")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="shipments")
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="shipments")
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ShipmentStatus.choices, default=ShipmentStatus.DISPATCHED
+    )
+    bags = models.PositiveIntegerField(_("件数"))
+    goods = models.OneToOneField(
+        GoodsReceipt, on_delete=models.PROTECT, null=True, blank=True, related_name="shipment"
+    )
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["round", "checkpoint", "supplier"]
+        verbose_name = _("发货")
+        verbose_name_plural = _("发货")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "supplier", "checkpoint"], name="shipment_unique_leg"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} → {self.checkpoint}"
+
+
+class CarePlan(models.Model):
+    """A free package for every household carrying any of the chosen care tags (爱心包),
+    paid by a named funder and delivered with the round."""
+
+    round = models.ForeignKey(SupplyRound, on_delete=models.CASCADE, related_name="care_plans")
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="care_plans")
+    tags = models.JSONField(_("人群标签"))
+    funder = models.CharField(_("出资方"), max_length=100)
+    households = models.PositiveIntegerField(_("户数"), default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["round", "pk"]
+        verbose_name = _("爱心包")
+        verbose_name_plural = _("爱心包")
+
+    def __str__(self) -> str:
+        return f"{self.offer} ({self.funder})"
+
+
+class RoundDocument(models.Model):
+    """Paperwork made at close (pick lists, manifests, door labels), built in the
+    background for large rounds; `progress` is what the page shows while it runs."""
+
+    round = models.ForeignKey(SupplyRound, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("类型"), max_length=32)
+    fmt = models.CharField(_("格式"), max_length=8)
+    key = models.CharField(max_length=64, blank=True)  # supplier or checkpoint id it is for
+    status = models.CharField(_("状态"), max_length=16, default="queued")
+    progress = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to="documents/%Y/%m/", blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["round", "kind", "key"]
+        verbose_name = _("单据")
+        verbose_name_plural = _("单据")
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}.{self.fmt}"

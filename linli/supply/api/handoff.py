@@ -1,0 +1,7 @@
+"""Supply API: handoff."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["保供"])
