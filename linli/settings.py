@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "auditlog",
     "axes",
     "linli.accounts",
@@ -202,6 +204,10 @@ LINLI_SEARCH_RATE = os.environ.get("LINLI_SEARCH_RATE", "120/m")
 LINLI_EXPORT_RATE = os.environ.get("LINLI_EXPORT_RATE", "20/h")
 # Public volunteer sign-ups per address (the QR poster hangs in the open).
 LINLI_SIGNUP_RATE = os.environ.get("LINLI_SIGNUP_RATE", "10/h")
+# Residents' SMS login codes: per phone number and per address (each code costs money and
+# is a guess at someone's account).
+LINLI_SMS_PHONE_RATE = os.environ.get("LINLI_SMS_PHONE_RATE", "5/h")
+LINLI_SMS_IP_RATE = os.environ.get("LINLI_SMS_IP_RATE", "30/h")
 
 # Where SMS / WeChat messages go: the console backend writes them to the log (phone masked).
 LINLI_NOTIFY_BACKEND = os.environ.get(
@@ -267,6 +273,11 @@ LOGGING = {
         "linli.notify": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Background work (round paperwork, imports, reminders) through Django's task API, the
+# django-tasks backport: the database backend by default, run by `linli db_worker` on any
+# number of hosts sharing the database. Tests run tasks inline (test_settings.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Paging and search limits used by lists, the API and exports.
 LINLI_PAGE_SIZE = 50

@@ -10,6 +10,8 @@ a community none of them may see.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zlib
 
 from django.test import TestCase
 from django_scopes import scopes_disabled
@@ -32,6 +34,28 @@ from linli.registry.models import (
 )
 
 PASSWORD = "correct horse battery"
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text WeasyPrint drew: glyph codes in the page streams read through the fonts'
+    ToUnicode maps. A character without a font that has it would be missing here."""
+    streams = []
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            streams.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            continue
+    glyphs: dict[bytes, str] = {}
+    for stream in streams:
+        for block in re.findall(rb"beginbfchar\s*(.*?)\s*endbfchar", stream, re.S):
+            for code, uni in re.findall(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block):
+                glyphs[code.lower()] = bytes.fromhex(uni.decode()).decode("utf-16-be")
+    text: list[str] = []
+    for stream in streams:
+        if b"BT" in stream and b"begincmap" not in stream:
+            for run in re.findall(rb"<([0-9a-fA-F]+)>", stream):
+                text.extend(glyphs.get(run[i : i + 4].lower(), "") for i in range(0, len(run), 4))
+    return "".join(text)
 
 
 def make_user(username: str, role: str, **area: object) -> User:

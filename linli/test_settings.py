@@ -18,6 +18,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LINLI_SEARCH_RATE = "100000/m"
 LINLI_EXPORT_RATE = "100000/m"
 LINLI_SIGNUP_RATE = "100000/m"
+LINLI_SMS_PHONE_RATE = "100000/m"
+LINLI_SMS_IP_RATE = "100000/m"
+
+# Background tasks run inline, so a test sees a document go queued → done in one request.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 # A file rather than shared-cache memory: threads in the race tests then wait on SQLite's
 # lock (busy_timeout) as the real server does, instead of failing with "table is locked".

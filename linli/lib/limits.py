@@ -33,3 +33,16 @@ def over_limit(request: HttpRequest, *, group: str, setting: str) -> bool:
         request, group=group, key="user_or_ip", rate=getattr(settings, setting), increment=True
     )
     return limited_now
+
+
+def over_limit_by(request: HttpRequest, *, group: str, setting: str, key: str) -> bool:
+    """Count one use against an explicit key (a phone number's blind index, say) rather than
+    the user or address: a code sent to one number from many addresses is still counted."""
+    limited_now: bool = is_ratelimited(
+        request,
+        group=group,
+        key=lambda _group, _request: key,
+        rate=getattr(settings, setting),
+        increment=True,
+    )
+    return limited_now

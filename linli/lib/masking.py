@@ -35,3 +35,11 @@ def mask_completely(value: str) -> str:
     if not value or value == "None":
         return value
     return "******"
+
+
+def mask_name(value: str) -> str:
+    """张建国 → 张**: the surname stays, so a supplier can say "张先生" at the door."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    return value[0] + "*" * max(1, len(value) - 1)

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from linli.registry.views import grids, imports, places, residents
+from linli.registry.views import grids, imports, places, residents, sms_login
 
 app_name = "registry"
 
 urlpatterns: list[URLPattern] = [
+    path("login/sms/", sms_login.sms_login, name="sms_login"),
     path("places/", places.place_list, name="place_list"),
     path("places/buildings/<int:pk>/", places.building_detail, name="building_detail"),
     path("places/units/<int:pk>/", places.unit_detail, name="unit_detail"),

@@ -317,6 +317,16 @@ class OrderItem(models.Model):
     allocation_note = models.CharField(_("分配说明"), max_length=200, blank=True)
     price_fen = models.PositiveIntegerField(_("单价（分）"))
     net_weight_g = models.PositiveIntegerField(_("净重（克）"))
+    # A free care package (爱心包) given by this plan: not billed to the household, not
+    # shared out again at a fair close, and kept when the household changes its order.
+    care_plan = models.ForeignKey(
+        "CarePlan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("爱心包"),
+    )
 
     objects: ClassVar[models.Manager[OrderItem]] = ScopedManager(
         community="order__household__community",

@@ -722,5 +722,31 @@ def stop_fail(*, actor: User, stop: TaskStop, reason: str) -> TaskStop:
     stop.done_at = timezone.now()
     stop.done_by = actor
     stop.save()
+    _tell_grid_workers(stop, actor=actor)
     _finish_if_all_doors_done(stop, actor)
     return stop
+
+
+def _tell_grid_workers(stop: TaskStop, *, actor: User | None) -> None:
+    """A door not reached: the household's grid workers are told, to follow it up."""
+    with scopes_disabled():
+        grid_id = (
+            Household.objects.filter(pk=stop.household_id).values_list("grid_id", flat=True).first()
+        )
+        workers = list(
+            User.objects.filter(grids__id=grid_id, is_active=True).distinct() if grid_id else []
+        )
+    with translation.override(settings.LANGUAGE_CODE):
+        body = _("【邻里】%(address)s 的%(what)s未送达：%(reason)s。请联系住户跟进。") % {
+            "address": stop.address,
+            "what": stop.items or stop.task.title,
+            "reason": stop.failure_reason,
+        }
+    for worker in workers:
+        message_send(
+            kind="task.stop_failed",
+            body=body,
+            to_user=worker,
+            community_id=stop.task.community_id,
+            actor=actor,
+        )

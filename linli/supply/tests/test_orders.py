@@ -248,3 +248,22 @@ class RoundTest(SupplyTestCase):
                 ),
             )
         self.assertEqual(set(caught.exception.message_dict), {"title", "closes_at", "community"})
+
+
+class OrderStatusPageTest(SupplyTestCase):
+    def test_it_shows_the_household_and_its_area_where_the_order_is(self) -> None:
+        round, veg, _rice = self.open_round()
+        with scopes_disabled():
+            order = actions.order_place(
+                actor=self.alice,
+                round=round,
+                household=self.home("zeng"),
+                items=[ItemInput(veg, 1)],
+            )
+        for user in (self.rita_user, self.alice, self.carol):
+            self.login(user)
+            response = self.client.get(f"/orders/{order.pk}/status")
+            self.assertContains(response, "待发货", msg_prefix=user.username)
+        for user in (self.bob, self.victor, self.sam):
+            self.login(user)
+            self.assertEqual(self.client.get(f"/orders/{order.pk}/status").status_code, 404)

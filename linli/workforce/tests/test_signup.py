@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-import zlib
 
 import time_machine
 from django.core.cache import cache
@@ -16,7 +14,7 @@ from linli.accounts.choices import Role
 from linli.accounts.models import User
 from linli.lib.identity import compose_id_number
 from linli.registry.models import Building, Compound
-from linli.test import PASSWORD
+from linli.test import PASSWORD, pdf_text
 from linli.workforce import actions
 from linli.workforce.choices import VolunteerStatus
 from linli.workforce.models import Volunteer
@@ -25,28 +23,6 @@ from linli.workforce.tests.test_actions import WorkforceTestCase
 NOW = dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shanghai
 SIGNUP_PASSWORD = "lanterns and kites"
 GOOD_ID = compose_id_number("110101", dt.date(1988, 4, 9), 321)
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The text WeasyPrint drew: glyph codes in the page streams read through the fonts'
-    ToUnicode maps. A character without a font that has it would be missing here."""
-    streams = []
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            streams.append(zlib.decompress(match.group(1)))
-        except zlib.error:
-            continue
-    glyphs: dict[bytes, str] = {}
-    for stream in streams:
-        for block in re.findall(rb"beginbfchar\s*(.*?)\s*endbfchar", stream, re.S):
-            for code, uni in re.findall(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block):
-                glyphs[code.lower()] = bytes.fromhex(uni.decode()).decode("utf-16-be")
-    text: list[str] = []
-    for stream in streams:
-        if b"BT" in stream and b"begincmap" not in stream:
-            for run in re.findall(rb"<([0-9a-fA-F]+)>", stream):
-                text.extend(glyphs.get(run[i : i + 4].lower(), "") for i in range(0, len(run), 4))
-    return "".join(text)
 
 
 @time_machine.travel(NOW, tick=False)
