@@ -46,6 +46,21 @@ class DayRow:
 
 
 @dataclass
+class CommunityRow:
+    community: str
+    orders: int
+    delivered: int
+    failed: int
+    households_reached: int
+    grams: int
+    fen: int
+
+    @property
+    def kg(self) -> float:
+        return round(self.grams / 1000, 1)
+
+
+@dataclass
 class Summary:
     orders: int = 0
     delivered: int = 0
@@ -55,6 +70,7 @@ class Summary:
     care_by_funder: dict[str, int] = field(default_factory=dict)
     categories: list[CategoryRow] = field(default_factory=list)
     days: list[DayRow] = field(default_factory=list)
+    communities: list[CommunityRow] = field(default_factory=list)
     # Minutes from the checkpoint's release of the goods to the door.
     delivery_minutes_median: float | None = None
     delivery_minutes_p90: float | None = None
@@ -115,6 +131,7 @@ def summary(orders: QuerySet[Order]) -> Summary:
         CategoryRow(r["offer__package__category"], r["units"], r["grams"], r["fen"]) for r in rows
     ]
     out.days = _per_day(placed)
+    out.communities = _per_community(placed)
     minutes = _delivery_minutes(placed)
     if minutes:
         out.delivery_minutes_median = round(statistics.median(minutes), 1)
@@ -124,6 +141,42 @@ def summary(orders: QuerySet[Order]) -> Summary:
 
 def _status(status: str) -> Q:
     return Q(delivery_status=status)
+
+
+def _per_community(placed: QuerySet[Order]) -> list[CommunityRow]:
+    """The same counts per community, for a street's report."""
+    delivered = _status(DeliveryStatus.DELIVERED)
+    counts = (
+        placed.values("household__community__name")
+        .annotate(
+            orders=Count("pk"),
+            delivered=Count("pk", filter=delivered),
+            failed=Count("pk", filter=_status(DeliveryStatus.FAILED)),
+            reached=Count("household", filter=delivered, distinct=True),
+        )
+        .order_by("household__community__name")
+    )
+    delivered_items = OrderItem.objects.filter(
+        order__in=placed.filter(delivery_status=DeliveryStatus.DELIVERED), allocated__gt=0
+    )
+    weights = {
+        r["order__household__community__name"]: (r["grams"], r["fen"])
+        for r in delivered_items.values("order__household__community__name").annotate(
+            grams=Sum(F("allocated") * F("net_weight_g")),
+            fen=Sum(F("allocated") * F("price_fen")),
+        )
+    }
+    return [
+        CommunityRow(
+            r["household__community__name"],
+            r["orders"],
+            r["delivered"],
+            r["failed"],
+            r["reached"],
+            *weights.get(r["household__community__name"], (0, 0)),
+        )
+        for r in counts
+    ]
 
 
 def _per_day(placed: QuerySet[Order]) -> list[DayRow]:

@@ -33,6 +33,16 @@ class DayOut(Schema):
     failed: int
 
 
+class CommunityOut(Schema):
+    community: str
+    orders: int
+    delivered: int
+    failed: int
+    households_reached: int
+    grams: int
+    fen: int
+
+
 class FiguresOut(Schema):
     orders: int
     delivered: int
@@ -46,6 +56,7 @@ class FiguresOut(Schema):
     delivery_minutes_p90: float | None
     categories: list[CategoryOut]
     days: list[DayOut]
+    communities: list[CommunityOut]
 
 
 @router.get("/supply/figures", response={200: FiguresOut, **rest.ERRORS})
@@ -75,6 +86,18 @@ def supply_figures(
         days=[
             DayOut(day=r.day, placed=r.placed, delivered=r.delivered, failed=r.failed)
             for r in result.days
+        ],
+        communities=[
+            CommunityOut(
+                community=r.community,
+                orders=r.orders,
+                delivered=r.delivered,
+                failed=r.failed,
+                households_reached=r.households_reached,
+                grams=r.grams,
+                fen=r.fen,
+            )
+            for r in result.communities
         ],
     )
 

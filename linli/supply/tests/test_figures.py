@@ -59,8 +59,10 @@ class SummaryTest(SupplyTestCase):
             [("on_delivery", 2, 6, 2 * 4800 + 4 * 9900), ("online", 1, 1, 4800)],
         )
         self.assertEqual(
-            result.delivery_minutes_median, None
-        )  # nothing traced through a checkpoint
+            [(c.community, c.orders, c.delivered, c.grams) for c in result.communities],
+            [("阳光社区", 3, 2, grams)],
+        )
+        self.assertIsNone(result.delivery_minutes_median)  # nothing went through a checkpoint
         self.assertIsInstance(result.days[0].day, dt.date)
 
 
