@@ -27,6 +27,8 @@ class BearerToken(HttpBearer):
         user = request.user
         if not isinstance(user, User) or not user.is_authenticated or not user.is_active:
             return None
+        if getattr(request, "bearer_user_id", None) == user.pk:
+            return user  # this token signed the request in (TokenAuthMiddleware)
         issued = ApiToken.objects.filter(
             key_hash=ApiToken.hash(token), user=user, revoked_at__isnull=True
         )

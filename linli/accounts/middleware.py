@@ -29,6 +29,8 @@ class TokenAuthMiddleware:
             if user is not None:
                 request.user = user
                 request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
+                # The API's bearer check need not look the token up a second time.
+                request.bearer_user_id = user.pk  # type: ignore[attr-defined]
         return self.get_response(request)
 
 

@@ -27,6 +27,7 @@ from linli.accounts.models import User
 from linli.checkpoints import actions as checkpoint_actions
 from linli.checkpoints.choices import GoodsStatus
 from linli.checkpoints.models import Checkpoint
+from linli.lib.language import in_default_language
 from linli.registry.choices import CareTag, LivingStatus
 from linli.registry.models import (
     Building,
@@ -331,8 +332,9 @@ def order_place(
 
 
 def _order_by_key(key: str) -> Order | None:
-    with scopes_disabled():
-        return Order.objects.filter(idempotency_key=key).first()
+    # The plain manager and no ordering: one indexed lookup, no scope or ordering joins.
+    found = list(Order._base_manager.filter(idempotency_key=key).order_by()[:1])
+    return found[0] if found else None
 
 
 def _same_order_or_refuse(order: Order, round: SupplyRound, household: Household) -> Order:
@@ -361,11 +363,8 @@ def _order_place(
     errors = _check_window(round, household) or _check_items(round, items)
     if payment not in Payment.values:
         errors["payment"] = [_("请选择付款方式")]
-    with scopes_disabled():
-        if Order.objects.filter(
-            round=round, household=household, status=OrderStatus.PLACED
-        ).exists():
-            errors["household"] = [_("该户本轮已有订单，请修改原订单")]
+    # A second order for the household is refused by the partial UNIQUE index at INSERT
+    # (IntegrityError → "该户本轮已有订单" in order_place): no extra read under the lock.
     if errors:
         raise ValidationError(errors)
     _take_stock(
@@ -487,6 +486,7 @@ def _write_allocations(items: Sequence[OrderItem]) -> None:
         cursor.executemany(sql, [(i.allocated, i.allocation_note, i.pk) for i in items])
 
 
+@in_default_language
 @transaction.atomic
 def allocate_round(*, actor: User, round: SupplyRound) -> SupplyRound:
     """Fair round: share each offer's stock by allocation.allocate and write the result and
@@ -537,6 +537,7 @@ def allocate_round(*, actor: User, round: SupplyRound) -> SupplyRound:
 # --- care packages ----------------------------------------------------------------------
 
 
+@in_default_language
 @transaction.atomic
 def care_plan_apply(
     *, actor: User, round: SupplyRound, offer: Offer, tags: list[str], funder: str
@@ -973,6 +974,7 @@ def shipment_dispatch(
     return shipment
 
 
+@in_default_language
 @transaction.atomic
 def shipment_receive(*, actor: User, shipment: Shipment) -> Shipment:
     """The keeper takes the goods in: a goods receipt at the checkpoint (to be disinfected
@@ -1082,6 +1084,7 @@ def _bundle(
     return task
 
 
+@in_default_language
 @transaction.atomic
 def bundles_create(
     *,
@@ -1209,6 +1212,7 @@ def orders_sync_deliveries(round: SupplyRound, *, actor: User | None = None) -> 
     return len(changed)
 
 
+@in_default_language
 @transaction.atomic
 def order_redeliver(*, actor: User, order: Order) -> Task:
     """Try a failed door again: its task is reopened when every door on it failed (the

@@ -431,3 +431,13 @@ class RoundDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.key}.{self.fmt}"
+
+    @property
+    def status_label(self) -> str:
+        labels = {
+            "queued": _("排队中"),
+            "running": _("生成中"),
+            "done": _("已完成"),
+            "failed": _("失败"),
+        }
+        return str(labels.get(self.status, self.status))

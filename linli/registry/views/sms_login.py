@@ -16,12 +16,13 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -128,15 +129,13 @@ def _send(request: HttpRequest) -> HttpResponse:
     if _residents_with(phone_index):
         # No community on the message: the log of a community's messages must not hand
         # its staff a code that signs in as one of their residents.
-        message_send(
-            kind=MESSAGE_KIND,
-            to_phone=phone,
-            body=_(
+        # Residents read the default language, whoever asked for the code.
+        with translation.override(settings.LANGUAGE_CODE):
+            body = _(
                 "【邻里】您的登录验证码是 %(code)s，%(minutes)d 分钟内有效。"
                 "请勿告诉他人，社区工作人员不会向您索要验证码。"
-            )
-            % {"code": code, "minutes": CODE_MINUTES},
-        )
+            ) % {"code": code, "minutes": CODE_MINUTES}
+        message_send(kind=MESSAGE_KIND, to_phone=phone, body=body)
     return redirect(_self_url(request))
 
 

@@ -61,7 +61,7 @@ class Command(SubcommandCommand):
             self.table(
                 ("ID", _("单据"), _("格式"), _("状态"), _("进度"), _("生成时间")),
                 [
-                    (d.pk, title, d.fmt, d.status, f"{d.progress}%", when(d.created_at))
+                    (d.pk, title, d.fmt, d.status_label, f"{d.progress}%", when(d.created_at))
                     for d, title in made
                 ],
             )
