@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import URLPattern, URLResolver, re_path
 from django.utils.translation import gettext as _
@@ -116,6 +116,15 @@ def _not_in_area(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return _error(request, 403, str(exc) or _("您的角色无权进行此操作"))
+
+
+@api.exception_handler(OperationalError)
+def _busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    # SQLite's write lock not granted within busy_timeout at a rush: nothing was written;
+    # the client retries, with the same Idempotency-Key for an order.
+    response = _error(request, 503, _("系统繁忙，请稍后重试（下单请用同一请求编号）"))
+    response["Retry-After"] = "2"
+    return response
 
 
 @api.exception_handler(IntegrityError)

@@ -264,3 +264,16 @@ class SupplierViewTest(OrderApiTestCase):
             body = self.call(self.carol, "GET", f"/api/v1/rounds/{round.pk}/orders").json()
         self.assertEqual(body["count"], 4)
         self.assertEqual(len(more), len(few))
+
+
+class BusyDatabaseTest(SupplyTestCase):
+    def test_it_answers_503_with_retry_after_when_the_database_is_busy(self) -> None:
+        from django.db import OperationalError
+
+        from linli.api import api
+
+        request = self.client.get("/").wsgi_request
+        response = api.on_exception(request, OperationalError("database is locked"))
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response["Retry-After"], "2")
+        self.assertIn("同一请求编号", response.content.decode())
