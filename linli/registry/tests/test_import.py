@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import io
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -568,7 +567,6 @@ class LargeImportTests(ImportTestCase):
         data = self.big_file()
         self.login(self.carol)
         before = self.counts()
-        started = time.monotonic()
         url = self.preview_url(data)
         response = self.client.get(url)
         self.assertContains(response, "导入 4998 条有效记录")
@@ -576,7 +574,6 @@ class LargeImportTests(ImportTestCase):
         self.assertContains(response, "第4002行：楼栋 7号楼 不存在")
         self.assertEqual(response.content.decode().count('<tr class="row-'), self.ROWS)
         response = self.client.post(url, {"action": "commit", "expected": "4998"})
-        elapsed = time.monotonic() - started
         self.assertEqual(response.status_code, 200)
         # Rows 2,500 and 4,000 (both tagged) are refused; their family members are not.
         self.assertEqual(self.counts(), (before[0] + 4998, before[1] + 2500, before[2] + 498))
@@ -584,7 +581,6 @@ class LargeImportTests(ImportTestCase):
             content_type=ContentType.objects.get_for_model(Resident), actor=self.carol
         )
         self.assertEqual(logged.count(), 4998)
-        self.assertLess(elapsed, 30)
 
     def test_it_writes_nothing_when_the_database_refuses_a_row_mid_way(self) -> None:
         data = self.big_file()
