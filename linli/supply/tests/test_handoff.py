@@ -97,20 +97,25 @@ class HandoffTestCase(SupplyTestCase):
         with scopes_disabled():
             return [Order.objects.get(pk=o.pk).delivery_status for o in orders]
 
-    def released(self, *, with_zeng: bool = False) -> tuple[SupplyRound, Order, Order, Shipment]:
-        """The round's goods dispatched, received, disinfected and released after the hold."""
-        round, zhang, li = self.closed_round(with_zeng=with_zeng)
+    def held(self, round: SupplyRound, *, bags: int) -> Shipment:
+        """The round's goods dispatched, received at the checkpoint and disinfected."""
         with scopes_disabled():
             shipment = actions.shipment_dispatch(
                 actor=self.sam,
                 round=round,
                 supplier=self.supplier,
                 checkpoint=self.checkpoint,
-                bags=3,
+                bags=bags,
             )
             shipment = actions.shipment_receive(actor=self.kate, shipment=shipment)
             assert shipment.goods is not None
             checkpoint_actions.goods_disinfect(actor=self.kate, goods=shipment.goods)
+        return shipment
+
+    def released(self, *, with_zeng: bool = False) -> tuple[SupplyRound, Order, Order, Shipment]:
+        """The round's goods dispatched, received, disinfected and released after the hold."""
+        round, zhang, li = self.closed_round(with_zeng=with_zeng)
+        shipment = self.held(round, bags=3)
         with time_machine.travel(timezone.now() + HOLD), scopes_disabled():
             shipment = actions.shipment_release(actor=self.kate, shipment=shipment)
         return round, zhang, li, shipment
@@ -233,17 +238,8 @@ class ChainTest(HandoffTestCase):
 
     def test_it_notices_goods_released_on_the_checkpoint_page(self) -> None:
         round, zhang, li = self.closed_round()
-        with scopes_disabled():
-            shipment = actions.shipment_dispatch(
-                actor=self.sam,
-                round=round,
-                supplier=self.supplier,
-                checkpoint=self.checkpoint,
-                bags=2,
-            )
-            shipment = actions.shipment_receive(actor=self.kate, shipment=shipment)
-            assert shipment.goods is not None
-            checkpoint_actions.goods_disinfect(actor=self.kate, goods=shipment.goods)
+        shipment = self.held(round, bags=2)
+        assert shipment.goods is not None
         with time_machine.travel(timezone.now() + HOLD), scopes_disabled():
             checkpoint_actions.goods_release(actor=self.kate, goods=shipment.goods)
             self.assertEqual(self.statuses(zhang), ["at_checkpoint"])
