@@ -914,7 +914,7 @@ def _advance(round: SupplyRound, checkpoint: Checkpoint, orders: Sequence[Order]
 
 def _locked_shipment(shipment: Shipment) -> Shipment:
     return (
-        Shipment.objects.select_for_update()
+        Shipment.objects.select_for_update(of=("self",))
         .select_related("round", "supplier", "checkpoint__community", "goods")
         .get(pk=shipment.pk)
     )
@@ -1031,7 +1031,7 @@ def shipments_sync(round: SupplyRound) -> int:
     nothing of supply), and move their orders on. Returns how many were marked."""
     with scopes_disabled():
         released = list(
-            Shipment.objects.select_for_update()
+            Shipment.objects.select_for_update(of=("self",))
             .filter(
                 round=round,
                 status=ShipmentStatus.RECEIVED,
