@@ -23,11 +23,18 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
 from linli.accounts import api as accounts_api
+from linli.campaigns import api as campaigns_api
+from linli.care import api as care_api
 from linli.checkpoints import api as checkpoints_api
+from linli.hotline import api as hotline_api
 from linli.lib import rest
+from linli.meals import api as meals_api
 from linli.notify import api as notify_api
+from linli.passes import api as passes_api
 from linli.registry import api as registry_api
 from linli.supply import api as supply_api
+from linli.triage import api as triage_api
+from linli.wishes import api as wishes_api
 from linli.workforce import api as workforce_api
 
 
@@ -72,6 +79,13 @@ api.add_router("", workforce_api.router)
 api.add_router("", checkpoints_api.router)
 api.add_router("", notify_api.router)
 api.add_router("", supply_api.router)
+api.add_router("", triage_api.router)
+api.add_router("", hotline_api.router)
+api.add_router("", care_api.router)
+api.add_router("", passes_api.router)
+api.add_router("", campaigns_api.router)
+api.add_router("", wishes_api.router)
+api.add_router("", meals_api.router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, errors: Any = ()) -> HttpResponse:

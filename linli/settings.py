@@ -111,6 +111,13 @@ INSTALLED_APPS = [
     "linli.workforce",
     "linli.checkpoints",
     "linli.supply",
+    "linli.triage",
+    "linli.hotline",
+    "linli.care",
+    "linli.passes",
+    "linli.campaigns",
+    "linli.wishes",
+    "linli.meals",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,3 @@
+"""上门普查: the models."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""关爱回访: the models."""
+
+from __future__ import annotations

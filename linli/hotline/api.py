@@ -1,0 +1,7 @@
+"""24小时专线 in the REST API (errors: linli/api.py)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["诉求工单"])

@@ -1,0 +1,7 @@
+"""爱心餐 in the REST API (errors: linli/api.py)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["爱心餐"])

@@ -1,0 +1,3 @@
+"""爱心餐: the models."""
+
+from __future__ import annotations

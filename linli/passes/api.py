@@ -1,0 +1,7 @@
+"""外出就医证明 in the REST API (errors: linli/api.py)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["外出就医证明"])

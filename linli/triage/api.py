@@ -1,0 +1,7 @@
+"""诉求分诊 in the REST API (errors: linli/api.py)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["分诊"])

@@ -1,0 +1,3 @@
+"""微心愿: the models."""
+
+from __future__ import annotations
