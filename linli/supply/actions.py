@@ -857,6 +857,17 @@ def order_items_text(order: Order) -> str:
     return "、".join(parts)
 
 
+# A checkpoint's orders as its manifest and its keepers walk them: building, unit, room.
+CHECKPOINT_ORDER = (
+    "household__unit__building__sort_key",
+    "household__unit__building_id",
+    "household__unit__sort_key",
+    "household__unit_id",
+    "household__room_sort_key",
+    "household__room",
+)
+
+
 def checkpoint_orders(round: SupplyRound, checkpoint: Checkpoint) -> list[Order]:
     """The round's placed orders that go through this checkpoint and get anything, by
     building, unit and room, with what the hand-off needs loaded."""
@@ -873,14 +884,7 @@ def checkpoint_orders(round: SupplyRound, checkpoint: Checkpoint) -> list[Order]
             .prefetch_related(
                 Prefetch("items", queryset=OrderItem.objects.select_related("offer__package"))
             )
-            .order_by(
-                "household__unit__building__sort_key",
-                "household__unit__building_id",
-                "household__unit__sort_key",
-                "household__unit_id",
-                "household__room_sort_key",
-                "household__room",
-            )
+            .order_by(*CHECKPOINT_ORDER)
         )
     return [order for order in orders if order_units(order)]
 

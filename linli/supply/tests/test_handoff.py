@@ -512,6 +512,10 @@ class HandoffPageTest(HandoffTestCase):
             )
         page = self.client.get(f"/rounds/{round.pk}/handoff/")
         self.assertContains(page, "阳光小区1号楼1单元101：家中无人")
+        # The card's counts (made in the database): 2 households, 1 failed, 1 still out.
+        self.assertContains(page, "共 2 户")
+        for name, n in (("delivered", 0), ("failed", 1), ("out", 1), ("ready", 0), ("before", 0)):
+            self.assertContains(page, f'<strong class="n-{name}">{n}</strong>', html=True)
         self.assertContains(page, f"/tasks/{task.pk}/")
         self.assertEqual(self.statuses(zhang), ["failed"])  # the page synced the doors
         retry = self.client.post(f"/handoff/orders/{zhang.pk}/redeliver/")

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,8 +26,9 @@ from linli.checkpoints import actions as checkpoint_actions
 from linli.checkpoints.models import Checkpoint
 from linli.registry.access import request_user, require
 from linli.supply import access, actions
-from linli.supply.choices import DeliveryStatus, RoundStatus
-from linli.supply.models import Order, Shipment, Supplier, SupplyRound
+from linli.supply.actions import CHECKPOINT_ORDER, served_building_ids
+from linli.supply.choices import DeliveryStatus, OrderStatus, RoundStatus
+from linli.supply.models import Order, OrderItem, Shipment, Supplier, SupplyRound
 from linli.workforce import access as workforce_access
 from linli.workforce.models import Task
 
@@ -58,25 +60,49 @@ def _shipments(round: SupplyRound) -> QuerySet[Shipment]:
 
 def _card(user: User, round: SupplyRound, checkpoint: Checkpoint, **extra: Any) -> dict[str, Any]:
     """What one checkpoint's card shows: shipments with the hold, suppliers still to send,
-    delivery progress, failed doors (to those who see people) and the bundles."""
+    delivery progress, failed doors (to those who see people) and the bundles.
+
+    Counted in the database (an estate's checkpoint has thousands of orders): only the
+    failed orders and the tasks are loaded as rows."""
     now = timezone.now()
-    orders = actions.checkpoint_orders(round, checkpoint)
-    shipments = list(_shipments(round).filter(checkpoint=checkpoint))
-    units: dict[int, int] = {}
-    households: Counter[int] = Counter()
-    for order in orders:
-        for supplier_id, n in actions.order_units(order).items():
-            units[supplier_id] = units.get(supplier_id, 0) + n
-            households[supplier_id] += 1
-    shipped = {s.supplier_id for s in shipments}
+    given = Coalesce("allocated", "quantity")
     with scopes_disabled():
-        to_send = list(Supplier.objects.filter(pk__in=set(units) - shipped).order_by("name"))
-    counts = Counter(o.delivery_status for o in orders)
-    manager = access.can_manage_rounds(user)
-    tasks: dict[int, Task] = {}
-    for order in orders:
-        if order.task_stop is not None:
-            tasks[order.task_stop.task_id] = order.task_stop.task
+        items = OrderItem.objects.filter(
+            order__round=round,
+            order__status=OrderStatus.PLACED,
+            order__household__unit__building_id__in=served_building_ids(checkpoint),
+        ).filter(Q(allocated__gt=0) | Q(allocated__isnull=True, quantity__gt=0))
+        per_supplier = {
+            row["offer__package__supplier_id"]: row
+            for row in items.order_by()
+            .values("offer__package__supplier_id")
+            .annotate(units=Sum(given), households=Count("order_id", distinct=True))
+        }
+        # The orders that get anything (a fair round's order may get nothing at all).
+        orders = Order.objects.filter(pk__in=items.values("order_id"))
+        counts = Counter(
+            dict(orders.order_by().values_list("delivery_status").annotate(n=Count("pk")))
+        )
+        ready = orders.filter(delivery_status=DeliveryStatus.RELEASED, task_stop__isnull=True)
+        manager = access.can_manage_rounds(user)
+        failed = (
+            list(
+                orders.filter(delivery_status=DeliveryStatus.FAILED)
+                .select_related("household", "task_stop")
+                .order_by(*CHECKPOINT_ORDER)
+            )
+            if manager and user.works_with_people
+            else []
+        )
+        tasks = list(
+            Task.objects.filter(
+                pk__in=orders.filter(task_stop__isnull=False).values("task_stop__task_id")
+            ).order_by("pk")
+        )
+        shipments = list(_shipments(round).filter(checkpoint=checkpoint))
+        shipped = {s.supplier_id for s in shipments}
+        to_send = list(Supplier.objects.filter(pk__in=set(per_supplier) - shipped).order_by("name"))
+    units = {supplier_id: row["units"] for supplier_id, row in per_supplier.items()}
     return {
         "round": round,
         "checkpoint": checkpoint,
@@ -93,18 +119,19 @@ def _card(user: User, round: SupplyRound, checkpoint: Checkpoint, **extra: Any) 
             for s in shipments
         ],
         "to_send": [
-            {"supplier": s, "units": units[s.pk], "households": households[s.pk]} for s in to_send
+            {
+                "supplier": s,
+                "units": units[s.pk],
+                "households": per_supplier[s.pk]["households"],
+            }
+            for s in to_send
         ],
-        "households": len(orders),
+        "households": sum(counts.values()),
         "progress": {
             "delivered": counts[DeliveryStatus.DELIVERED],
             "failed": counts[DeliveryStatus.FAILED],
             "out": counts[DeliveryStatus.OUT_FOR_DELIVERY],
-            "ready": sum(
-                1
-                for o in orders
-                if o.delivery_status == DeliveryStatus.RELEASED and o.task_stop_id is None
-            ),
+            "ready": ready.count(),
             "before": sum(
                 counts[s]
                 for s in (
@@ -115,10 +142,8 @@ def _card(user: User, round: SupplyRound, checkpoint: Checkpoint, **extra: Any) 
             ),
         },
         # Addresses and reasons: for those who work with people, never for a keeper.
-        "failed": [o for o in orders if o.delivery_status == DeliveryStatus.FAILED]
-        if manager and user.works_with_people
-        else [],
-        "tasks": sorted(tasks.values(), key=lambda t: t.pk),
+        "failed": failed,
+        "tasks": tasks,
         **extra,
     }
 
