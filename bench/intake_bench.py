@@ -19,6 +19,8 @@ One invocation:
    one household and one Idempotency-Key per request, until `--requests` have been sent;
    `raw` — bench/intake_raw.py places them as plain SQL with as many connections;
    `action` — `order_place` called in this process by as many threads (no HTTP);
+   `ceiling` — the same requests and clients against bench/ceiling_app.py, an empty WSGI
+   app on the same gunicorn settings: what the HTTP stack alone carries on this machine;
    after each, the database is checked: oversell (units sold of an offer beyond its stock;
    `remaining` ≠ stock − sold) and lost orders (an acknowledged order id missing, or with
    other items than sent), with the CPU time the client, the server and PostgreSQL spent;
@@ -367,12 +369,16 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _server(workers: int, threads: int, log: Path) -> Iterator[tuple[str, int]]:
-    """gunicorn serving linli.wsgi on a free loopback port; stopped however the block ends."""
+def _server(
+    workers: int, threads: int, log: Path, app: str = "linli.wsgi:application"
+) -> Iterator[tuple[str, int]]:
+    """gunicorn serving `app` (linli.wsgi, or the ceiling's empty app) on a free loopback
+    port; stopped however the block ends."""
     port = _free_port()
     command = [
         str(BIN / "gunicorn"),
-        "linli.wsgi:application",
+        app,
+        f"--pythonpath={REPO / 'bench'}",
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
         "--worker-class=gthread",
@@ -586,7 +592,8 @@ def _measurement(
     seconds: float,
     cpu: dict[str, float],
 ) -> Measurement:
-    check = _check(plan, orders, outcomes)
+    # The ceiling's app stores nothing: there is no database to check.
+    check = Check(0, 0, 0, 0, 0) if mode == "ceiling" else _check(plan, orders, outcomes)
     kinds = Counter(o.kind for o in outcomes)
     latencies = sorted(o.latency_ms for o in outcomes)
     ok_latencies = sorted(o.latency_ms for o in outcomes if o.kind == "ok")
@@ -739,7 +746,8 @@ def main() -> None:
     parser.add_argument(
         "--modes",
         default="http,raw,action",
-        help="http, raw and action (order_place in-process, threads, no HTTP), in this order",
+        help="http, raw, action (order_place in-process, threads, no HTTP) and ceiling (the "
+        "same load on an empty WSGI app: the HTTP stack's own limit), in this order",
     )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
@@ -805,6 +813,11 @@ def main() -> None:
             if warm_kinds["ok"] == 0:
                 samples = {o.detail for o in outcomes}
                 raise SystemExit(f"no warm-up order was accepted: {sorted(samples)[:3]}")
+        ceiling_base, ceiling_pid = "", 0
+        if "ceiling" in modes:
+            ceiling_base, ceiling_pid = stack.enter_context(
+                _server(args.workers, args.threads, log, app="ceiling_app:application")
+            )
         for run in range(1, args.runs + 1):
             for scenario in scenarios:
                 sample = rng.sample(pool, args.requests)
@@ -816,11 +829,14 @@ def main() -> None:
                     if not template:
                         template = _orders_for(plan, scenario, sample, tag)
                     orders = _with_offers(source, plan, template, tag)
-                    if mode == "http":
-                        meter = CpuMeter(server_pid)
+                    if mode in ("http", "ceiling"):
+                        url, pid = (
+                            (base, server_pid) if mode == "http" else (ceiling_base, ceiling_pid)
+                        )
+                        meter = CpuMeter(pid)
                         meter.start()
                         outcomes, seconds = asyncio.run(
-                            _load(base, world.token, plan.round_id, orders, args.clients)
+                            _load(url, world.token, plan.round_id, orders, args.clients)
                         )
                         cpu = meter.stop()
                     elif mode == "raw":
