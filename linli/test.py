@@ -10,6 +10,7 @@ a community none of them may see.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import zlib
 
@@ -72,7 +73,14 @@ def make_place(community: Community, compound: str, building: str, unit: str) ->
     return unit_obj
 
 
-_sequence = iter(range(100, 999))
+# Unique ID numbers for test residents: 900 sequence codes per region code, then the next
+# region (a test process makes thousands: a campaign's building alone has 332 residents).
+_sequence = itertools.count()
+
+
+def next_id_number(born: dt.date) -> str:
+    n = next(_sequence)
+    return compose_id_number(str(110101 + n // 900), born, 100 + n % 900)
 
 
 def make_resident(
@@ -88,7 +96,7 @@ def make_resident(
         household=household,
         values={
             "name": name,
-            "id_number": compose_id_number("110101", born, next(_sequence)),
+            "id_number": next_id_number(born),
             "phone": phone,
         },
     )
