@@ -211,6 +211,9 @@ LINLI_SEARCH_RATE = os.environ.get("LINLI_SEARCH_RATE", "120/m")
 LINLI_EXPORT_RATE = os.environ.get("LINLI_EXPORT_RATE", "20/h")
 # Public volunteer sign-ups per address (the QR poster hangs in the open).
 LINLI_SIGNUP_RATE = os.environ.get("LINLI_SIGNUP_RATE", "10/h")
+# Public wish claims and releases per address: a party group of 30 may share one office
+# network, so more than sign-ups; the per-claimer limit is enforced separately.
+LINLI_WISH_CLAIM_RATE = os.environ.get("LINLI_WISH_CLAIM_RATE", "60/h")
 # Residents' SMS login codes: per phone number and per address (each code costs money and
 # is a guess at someone's account).
 LINLI_SMS_PHONE_RATE = os.environ.get("LINLI_SMS_PHONE_RATE", "5/h")
