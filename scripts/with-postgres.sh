@@ -87,10 +87,13 @@ fi
 port=""
 for _attempt in 1 2 3 4 5; do
     port=$(free_port)
+    # One line: pg_ctl hands -o to a shell, where a newline would end the command and
+    # silently drop every option after it (it did: max_connections stayed at 100).
+    server_options="-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$tmp'"
+    server_options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    server_options+=" -c max_connections=600 -c shared_buffers=128MB"
     if (cd "$tmp" && "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-        -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$tmp'
-            -c fsync=off -c synchronous_commit=off -c full_page_writes=off
-            -c max_connections=250 -c shared_buffers=128MB" \
+        -o "$server_options" \
         start >/dev/null 2>&1); then
         break
     fi
