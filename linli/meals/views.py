@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from typing import Any
 
 import openpyxl
@@ -615,9 +616,13 @@ def daily_record(request: HttpRequest, pk: int) -> HttpResponse:
     return _daily_refused(request, canteen, day, _errors(form))
 
 
-@require(access.can_record_meals)
-@require_POST
-def daily_rest(request: HttpRequest, pk: int) -> HttpResponse:
+def _record_day(
+    request: HttpRequest,
+    pk: int,
+    record: Callable[..., actions.Outcome],
+    done: Callable[[actions.Outcome], str],
+) -> HttpResponse:
+    """One of the day's bulk steps for a meal: `record` writes, `done` says what it did."""
     user = request_user(request)
     canteen = access.get_canteen_for(user, pk)
     form = MealDayForm(request.POST)
@@ -625,40 +630,38 @@ def daily_rest(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         day = form.cleaned_data["day"]
         try:
-            outcome = actions.deliveries_record_rest(
-                actor=user, canteen=canteen, day=day, meal=form.cleaned_data["meal"]
-            )
+            outcome = record(actor=user, canteen=canteen, day=day, meal=form.cleaned_data["meal"])
         except ValidationError as e:
             add_action_errors(form, e)
         else:
-            messages.success(request, _("其余 %(n)s 人记为已送达") % {"n": outcome.delivered})
+            messages.success(request, done(outcome))
             return _daily_redirect(canteen, day)
     return _daily_refused(request, canteen, day, _errors(form))
+
+
+@require(access.can_record_meals)
+@require_POST
+def daily_rest(request: HttpRequest, pk: int) -> HttpResponse:
+    return _record_day(
+        request,
+        pk,
+        actions.deliveries_record_rest,
+        lambda outcome: _("其余 %(n)s 人记为已送达") % {"n": outcome.delivered},
+    )
 
 
 @require(access.can_record_meals)
 @require_POST
 def daily_from_tasks(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request_user(request)
-    canteen = access.get_canteen_for(user, pk)
-    form = MealDayForm(request.POST)
-    day = timezone.localdate()
-    if form.is_valid():
-        day = form.cleaned_data["day"]
-        try:
-            outcome = actions.deliveries_from_tasks(
-                actor=user, canteen=canteen, day=day, meal=form.cleaned_data["meal"]
-            )
-        except ValidationError as e:
-            add_action_errors(form, e)
-        else:
-            messages.success(
-                request,
-                _("按任务结果登记：已送达 %(d)s，未送达 %(m)s")
-                % {"d": outcome.delivered, "m": outcome.missed},
-            )
-            return _daily_redirect(canteen, day)
-    return _daily_refused(request, canteen, day, _errors(form))
+    return _record_day(
+        request,
+        pk,
+        actions.deliveries_from_tasks,
+        lambda outcome: (
+            _("按任务结果登记：已送达 %(d)s，未送达 %(m)s")
+            % {"d": outcome.delivered, "m": outcome.missed}
+        ),
+    )
 
 
 # --- figures --------------------------------------------------------------------------------
