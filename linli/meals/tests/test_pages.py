@@ -128,6 +128,31 @@ class MealPageTests(MealsTestCase):
         with scopes_disabled():
             self.assertEqual(MealDelivery.objects.get().status, "missed")
 
+    def test_it_records_the_rest_as_delivered_and_reads_the_task_doors(self) -> None:
+        self.enrol(self.exactly80)
+        self.enrol(self.ltc5)
+        self.login(self.carol)
+        day = {"day": TODAY.isoformat(), "meal": "lunch"}
+        # No tasks sent out yet: nothing to read from their doors.
+        response = self.client.post(f"/meals/daily/{self.canteen.pk}/from-tasks/", day)
+        self.assertEqual(response.status_code, 302)
+        with scopes_disabled():
+            self.assertFalse(MealDelivery.objects.exists())
+        response = self.client.post(f"/meals/daily/{self.canteen.pk}/rest/", day, follow=True)
+        self.assertContains(response, "其余 2 人记为已送达")
+        with scopes_disabled():
+            self.assertEqual(
+                sorted(MealDelivery.objects.values_list("status", flat=True)),
+                ["delivered", "delivered"],
+            )
+        # A bad meal is refused on the page with the field named, nothing written.
+        refused = self.client.post(
+            f"/meals/daily/{self.canteen.pk}/rest/", {"day": TODAY.isoformat(), "meal": "supper"}
+        )
+        self.assertEqual(refused.status_code, 400)
+        with scopes_disabled():
+            self.assertEqual(MealDelivery.objects.count(), 2)
+
     def test_it_shows_and_exports_the_figures(self) -> None:
         self.enrol(self.exactly80)
         self.login(self.dave)
