@@ -41,8 +41,9 @@ from linli.hotline.choices import (
 from linli.hotline.models import SlaTarget, Ticket, TicketAttachment, TicketEvent
 from linli.lib.encryption import blind_index
 from linli.notify.actions import message_send
-from linli.registry.models import Community, Household, Resident
-from linli.triage import classify
+from linli.registry.choices import CareTag
+from linli.registry.models import CareTagAssignment, Community, Household, Resident
+from linli.triage import Triage, classify
 from linli.triage.choices import Category, Urgency
 from linli.workforce.actions import task_create
 from linli.workforce.choices import TaskKind
@@ -321,6 +322,39 @@ def _check_input(data: TicketInput) -> tuple[Errors, str]:
     return errors, phone
 
 
+# Register tags that make a need more pressing: whoever lives alone, is on dialysis, gravely
+# ill, disabled or pregnant cannot wait as long as a neighbour for the same help.
+RAISING_TAGS = (
+    CareTag.LIVES_ALONE,
+    CareTag.DIALYSIS,
+    CareTag.SERIOUS_ILLNESS,
+    CareTag.DISABLED,
+    CareTag.PREGNANT,
+)
+RAISED = {Urgency.LOW: Urgency.NORMAL, Urgency.NORMAL: Urgency.URGENT}
+
+
+def _with_register(
+    triage: Triage, resident: Resident | None, household: Household | None
+) -> Triage:
+    """Triage of the words, one step more urgent (咨询 → 一般 → 紧急) when the resident (or,
+    for a household, anyone in it) is on the register with a tag in RAISING_TAGS; the tag
+    joins the reasons shown. Critical and urgent stay as they are."""
+    if triage.urgency not in RAISED or (resident is None and household is None):
+        return triage
+    tags = CareTagAssignment._base_manager.filter(tag__in=RAISING_TAGS)
+    if resident is not None:
+        tags = tags.filter(resident=resident)
+    else:
+        tags = tags.filter(resident__household=household)
+    found = sorted(set(tags.values_list("tag", flat=True)), key=RAISING_TAGS.index)
+    if not found:
+        return triage
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _("重点人群：%(tag)s") % {"tag": CareTag(found[0]).label}
+    return Triage(triage.category, RAISED[Urgency(triage.urgency)], [*triage.reasons, reason])
+
+
 @transaction.atomic
 def ticket_create(actor: User | None, data: TicketInput) -> Ticket:
     """A ticket from any channel. Category and urgency left None are triaged from the text;
@@ -332,7 +366,7 @@ def ticket_create(actor: User | None, data: TicketInput) -> Ticket:
     household = data.household
     if household is None and data.resident is not None:
         household = data.resident.household
-    triage = classify(data.description, data.community)
+    triage = _with_register(classify(data.description, data.community), data.resident, household)
     category = data.category or triage.category
     urgency = data.urgency or triage.urgency
     overridden = (category, urgency) != (triage.category, triage.urgency)

@@ -225,3 +225,25 @@ class ErrandTest(BaseTestCase):
             actions.ticket_to_task(actor=self.olivia, ticket=ticket)
             with self.assertRaises(ValidationError):
                 actions.ticket_to_task(actor=self.olivia, ticket=ticket)
+
+
+class RegisterUrgencyTest(BaseTestCase):
+    def test_it_raises_a_register_residents_request_one_step_and_says_why(self) -> None:
+        # 张建国 lives alone (独居老人): a broken light is more pressing for him.
+        his = new_ticket(self, text="楼道灯坏了")
+        self.assertEqual((his.category, his.urgency), ("repair", "urgent"))
+        self.assertEqual(his.triage_urgency, "urgent")
+        self.assertIn("重点人群：独居老人", his.triage_reasons)
+        self.assertFalse(his.overridden)
+        # 曾小明 is on no register: the same words stay 一般.
+        theirs = new_ticket(self, text="楼道灯坏了", resident=self.zeng)
+        self.assertEqual(theirs.urgency, "normal")
+        self.assertNotIn("重点人群：独居老人", theirs.triage_reasons)
+        # A household call counts whoever lives there; an operator's choice still wins.
+        household = new_ticket(
+            self, text="楼道灯坏了", resident=None, household=self.zhang.household
+        )
+        self.assertEqual(household.urgency, "urgent")
+        chosen = new_ticket(self, text="楼道灯坏了", urgency="normal")
+        self.assertEqual(chosen.urgency, "normal")
+        self.assertTrue(chosen.overridden)
