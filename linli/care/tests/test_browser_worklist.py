@@ -64,9 +64,11 @@ class MorningWorklistTests(browser_testing.BrowserTestCase):
 
         zhang.get_by_role("button", name="平安").click()
         expect(zhang).to_contain_text("已联系·平安")
+        expect(page.locator(".progress")).to_contain_text("1 / 2")  # counted without a reload
         zhang.get_by_role("button", name="撤销").click()
         expect(zhang).to_contain_text("已撤销上一次记录")
         expect(zhang).to_contain_text("待回访")
+        expect(page.locator(".progress")).to_contain_text("0 / 2")
 
         zhang.locator("summary", has_text="有需求").click()
         zhang.get_by_label("居民的需求").fill("降压药快吃完了，请帮忙代配药")

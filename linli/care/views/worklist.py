@@ -208,7 +208,10 @@ def _row_or_page(
     if _is_htmx(request):
         context = row_context(request, check_in, **extra)
         status = 400 if failed else 200
-        return render(request, "care/partials/check_in_row.html", context, status=status)
+        response = render(request, "care/partials/check_in_row.html", context, status=status)
+        if not failed:
+            response["HX-Trigger"] = "worklist-changed"  # the page's counter refreshes
+        return response
     if failed:
         context = detail_context(request, check_in)
         context.update({k: v for k, v in extra.items() if v})
