@@ -334,6 +334,17 @@ RAISING_TAGS = (
 RAISED = {Urgency.LOW: Urgency.NORMAL, Urgency.NORMAL: Urgency.URGENT}
 
 
+def triage_for(
+    text: str,
+    community: Community | None,
+    resident: Resident | None = None,
+    household: Household | None = None,
+) -> Triage:
+    """How a ticket with this text, for this resident or household, is triaged: the words,
+    then the register (see _with_register). The console's live preview shows the same."""
+    return _with_register(classify(text, community), resident, household)
+
+
 def _with_register(
     triage: Triage, resident: Resident | None, household: Household | None
 ) -> Triage:
@@ -366,7 +377,7 @@ def ticket_create(actor: User | None, data: TicketInput) -> Ticket:
     household = data.household
     if household is None and data.resident is not None:
         household = data.resident.household
-    triage = _with_register(classify(data.description, data.community), data.resident, household)
+    triage = triage_for(data.description, data.community, data.resident, household)
     category = data.category or triage.category
     urgency = data.urgency or triage.urgency
     overridden = (category, urgency) != (triage.category, triage.urgency)

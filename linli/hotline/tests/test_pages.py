@@ -89,6 +89,20 @@ class ConsoleTest(BaseTestCase):
         self.assertContains(response, "危急")
         self.assertContains(response, '<span class="trigger">心绞痛</span>')
 
+    def test_it_previews_the_register_raise_for_the_picked_caller(self) -> None:
+        self.login(self.olivia)
+        url = reverse("hotline:triage_preview")
+        words = {"description": "楼道灯坏了"}
+        self.assertContains(self.client.get(url, words), "一般")
+        # 张建国 lives alone: the preview says what saving will do, and why.
+        raised = self.client.get(url, {**words, "resident": self.zhang.pk})
+        self.assertContains(raised, "紧急")
+        self.assertContains(raised, "重点人群：独居老人")
+        # Someone outside the operator's community counts as no one.
+        far = self.client.get(url, {**words, "resident": self.far.pk})
+        self.assertEqual(far.status_code, 200)
+        self.assertNotContains(far, "重点人群")
+
     def test_it_creates_a_ticket_for_the_picked_resident(self) -> None:
         self.login(self.olivia)
         response = self.client.post(

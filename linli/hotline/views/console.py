@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -26,7 +26,6 @@ from linli.registry.access import (
 )
 from linli.registry.forms import add_action_errors
 from linli.registry.models import Community, Household, Resident
-from linli.triage import classify
 from linli.triage.choices import Category, Urgency
 
 MAX_MATCHES = 20
@@ -148,11 +147,13 @@ def lookup(request: HttpRequest) -> HttpResponse:
     return render(request, "hotline/partials/lookup.html", {"q": query, "matches": matches(query)})
 
 
-def _preview(text: str, community: Community | None) -> dict[str, Any] | None:
+def _preview(
+    text: str, community: Community | None, resident: Resident | None = None
+) -> dict[str, Any] | None:
     text = text.strip()[:4000]
     if not text:
         return None
-    triage = classify(text, community)
+    triage = actions.triage_for(text, community, resident)
     return {
         "category": Category(triage.category).label,
         "urgency": Urgency(triage.urgency).label,
@@ -171,5 +172,13 @@ def triage_preview(request: HttpRequest) -> HttpResponse:
         if community_pk.isdigit()
         else None
     )
-    preview = _preview(request.GET.get("description", ""), community)
+    # The caller picked on the console counts too (a register resident's need is raised).
+    resident_pk = request.GET.get("resident", "")
+    resident = None
+    if resident_pk.isdigit():
+        try:
+            resident = get_resident_for(user, resident_pk)
+        except Http404:
+            resident = None
+    preview = _preview(request.GET.get("description", ""), community, resident)
     return render(request, "hotline/partials/triage_preview.html", {"preview": preview})
