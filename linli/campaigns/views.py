@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from linli.accounts.choices import Role
 from linli.accounts.models import User
-from linli.campaigns import actions, reconcile
+from linli.campaigns import actions, documents, reconcile
 from linli.campaigns.access import (
     can_exempt,
     can_make_tasks,
@@ -43,7 +43,7 @@ from linli.campaigns.forms import (
     RoundForm,
 )
 from linli.campaigns.models import Campaign, CampaignRound, RoundTask, SampleImport
-from linli.lib.pdf import pdf_response, render_pdf
+from linli.lib.pdf import pdf_response
 from linli.registry.access import (
     get_resident_for,
     request_user,
@@ -52,8 +52,6 @@ from linli.registry.access import (
     visible_communities,
 )
 from linli.registry.forms import add_action_errors
-from linli.registry.models import Resident
-from linli.registry.scope import area_for
 
 SWEEP_PAGE = 200
 
@@ -423,11 +421,6 @@ def record_link(request: HttpRequest, pk: int) -> HttpResponse:
 # --- sweep list and door service ----------------------------------------------------------
 
 
-def _with_care(residents: list[Resident], round: CampaignRound) -> list[dict[str, Any]]:
-    reasons = reconcile.door_reasons(residents, round.date)
-    return [{"resident": r, "door": reasons[r.pk]} for r in residents]
-
-
 def _sweep_page(request: HttpRequest, round: CampaignRound) -> Any:
     missing = reconcile.missing_residents(round)
     return Paginator(missing, SWEEP_PAGE).get_page(request.GET.get("page"))
@@ -442,7 +435,7 @@ def sweep(request: HttpRequest, pk: int) -> HttpResponse:
         "round": round,
         "campaign": round.campaign,
         "page": page,
-        "rows": _with_care(list(page), round),
+        "rows": documents.with_door_reasons(list(page), round),
         "can_make_tasks": can_make_tasks(user),
         "can_exempt": can_exempt(user),
         "reveal_form": RevealForm(),
@@ -454,16 +447,8 @@ def sweep(request: HttpRequest, pk: int) -> HttpResponse:
 def sweep_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     round = get_round_for(user, pk)
-    residents = list(reconcile.missing_residents(round)[:5000])
-    context = {
-        "round": round,
-        "rows": _with_care(residents, round),
-        "printed_at": timezone.now(),
-        "printed_by": user,
-        "area": area_for(user),
-    }
-    pdf = render_pdf(request, "campaigns/pdf/sweep.html", context)
-    return pdf_response(pdf, f"扫楼名单-{round.campaign.name}-第{round.number}轮.pdf")
+    pdf = documents.sweep_pdf(request, user, round)
+    return pdf_response(pdf, documents.sweep_pdf_name(round))
 
 
 @require(can_make_tasks)
@@ -505,7 +490,7 @@ def door_service(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "round": round,
         "campaign": round.campaign,
-        "rows": _with_care(residents, round),
+        "rows": documents.with_door_reasons(residents, round),
         "can_make_tasks": can_make_tasks(user),
     }
     return render(request, "campaigns/door_service.html", context)

@@ -16,7 +16,7 @@ from django_scopes import scopes_disabled
 from linli.accounts.models import ApiToken, User
 from linli.campaigns.models import Campaign, CampaignRound, Exemption, SampleRecord
 from linli.campaigns.tests.helpers import csv_bytes, make_round, row_of, xlsx_bytes
-from linli.test import BaseTestCase
+from linli.test import BaseTestCase, pdf_text
 from linli.workforce.models import Task
 
 DAY = dt.date(2022, 4, 10)
@@ -186,6 +186,12 @@ class CommandLineTests(BaseTestCase):
         self.assertIn("139****1234", out)
         self.assertNotIn("李秀英", out)
         self.assertNotIn("张建国", out)
+        with tempfile.TemporaryDirectory() as folder:
+            printed = Path(folder) / "扫楼.pdf"
+            run("campaign", "sweep", str(the_round.pk), "--pdf", str(printed), "--actor", "alice")
+            text = pdf_text(printed.read_bytes())
+        self.assertIn("曾小明", text)
+        self.assertNotIn("李秀英", text)  # bob's grid: not on alice's paper either
         run("campaign", "sweep", str(the_round.pk), "--tasks", "--actor", "carol")
         with scopes_disabled():
             self.assertEqual(Task.objects.filter(kind="building_sweep").count(), 3)

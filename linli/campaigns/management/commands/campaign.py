@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from linli.accounts.choices import Role
 from linli.accounts.models import User
-from linli.campaigns import access, actions, reconcile
+from linli.campaigns import access, actions, documents, reconcile
 from linli.campaigns.choices import IMPORT_FIELDS, CampaignKind, ExemptionReason
 from linli.campaigns.models import CampaignRound
 from linli.commandline import Options, SubcommandCommand, community_for, parse_date, require
@@ -68,6 +69,7 @@ class Command(SubcommandCommand):
         sweep.add_argument(
             "--tasks", action="store_true", help=_("同时按楼栋发布扫楼任务（需 --actor）")
         )
+        sweep.add_argument("--pdf", metavar="FILE", help=_("同时把名单打印成 A4 PDF 写入此文件"))
 
         door = self.subcommand("door-service", _("上门采样名单"), write=False)
         door.add_argument("round", help=_("轮次 id"))
@@ -243,6 +245,19 @@ class Command(SubcommandCommand):
             rows,
         )
         self.stdout.write(_("共 %(n)d 人未采") % {"n": len(rows)})
+        if options["pdf"]:
+            # No web request here: the PDF's own links (none) resolve against localhost.
+            request = HttpRequest()
+            request.META.update({"SERVER_NAME": "localhost", "SERVER_PORT": "80"})
+            request.user = actor
+            path = Path(options["pdf"])
+            try:
+                path.write_bytes(documents.sweep_pdf(request, actor, the_round))
+            except OSError as e:
+                raise CommandError(
+                    _("无法写入文件 %(path)s：%(reason)s") % {"path": path, "reason": e.strerror}
+                ) from e
+            self.done(_("扫楼名单已写入 %(path)s") % {"path": path})
         if options["tasks"]:
             tasks = actions.sweep_tasks_create(actor=actor, round=the_round, missing=missing)
             self.done(_("已发布 %(n)d 个扫楼任务") % {"n": len(tasks)})
