@@ -241,6 +241,31 @@ def point_create(request: HttpRequest, campaign_id: int, payload: PointIn) -> St
     return Status(201, _point_out(point))
 
 
+@router.put("/campaign-points/{point_id}", response={200: PointOut, **ERRORS})
+def point_update(request: HttpRequest, point_id: int, payload: PointIn) -> PointOut:
+    """Change a sampling point (name, place, hours, buildings served): the whole point."""
+    user = _manager(request)
+    point = access.get_point_for(user, point_id)
+    _may_manage(user, point.campaign)
+    buildings = pick(
+        registry_access.visible_buildings(user).select_related("compound"),
+        payload.buildings,
+        field="buildings",
+        what=_("楼栋"),
+    )
+    point = actions.point_save(
+        actor=user,
+        campaign=point.campaign,
+        point=point,
+        name=payload.name,
+        location=payload.location,
+        opens_at=payload.opens_at,
+        closes_at=payload.closes_at,
+        buildings=buildings,
+    )
+    return _point_out(point)
+
+
 # --- exemptions -------------------------------------------------------------------------
 
 

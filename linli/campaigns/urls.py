@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/rounds/new/", views.round_create, name="round_create"),
     path("campaigns/<int:pk>/points/new/", views.point_create, name="point_create"),
+    path("campaigns/points/<int:pk>/edit/", views.point_edit, name="point_edit"),
     path("campaigns/<int:pk>/exemptions/new/", views.exemption_new, name="exemption_new"),
     path("campaigns/exemptions/<int:pk>/", views.exemption_edit, name="exemption_edit"),
     path("campaigns/exemptions/<int:pk>/revoke/", views.exemption_revoke, name="exemption_revoke"),

@@ -25,6 +25,7 @@ from linli.campaigns.access import (
     can_see_campaigns,
     get_campaign_for,
     get_exemption_for,
+    get_point_for,
     get_record_for,
     get_round_for,
     may_manage,
@@ -188,6 +189,37 @@ def point_create(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("campaigns:campaign_detail", campaign.pk)
     context = _campaign_context(request, user, campaign) | {"point_form": form}
     return render(request, "campaigns/campaign_detail.html", context, status=400)
+
+
+@require(can_manage_campaigns)
+def point_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a sampling point: a wrong name, new hours, other buildings."""
+    user = request_user(request)
+    point = get_point_for(user, pk)
+    campaign = point.campaign
+    _manage(user, campaign)
+    buildings = visible_buildings(user).select_related("compound")
+    initial = {
+        "name": point.name,
+        "location": point.location,
+        "opens_at": point.opens_at,
+        "closes_at": point.closes_at,
+        "buildings": list(point.buildings.all()),
+    }
+    form = PointForm(request.POST or None, initial=initial, buildings=buildings)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                actions.point_save(actor=user, campaign=campaign, point=point, **form.cleaned_data)
+            except ValidationError as e:
+                add_action_errors(form, e)
+            else:
+                messages.success(request, _("已保存采样点 %(name)s") % {"name": point.name})
+                return redirect("campaigns:campaign_detail", campaign.pk)
+        status = 400
+    context = {"campaign": campaign, "point": point, "form": form}
+    return render(request, "campaigns/point_edit.html", context, status=status)
 
 
 # --- exemptions -------------------------------------------------------------------------

@@ -14,7 +14,13 @@ from django.core.management.base import CommandError
 from django_scopes import scopes_disabled
 
 from linli.accounts.models import ApiToken, User
-from linli.campaigns.models import Campaign, CampaignRound, Exemption, SampleRecord
+from linli.campaigns.models import (
+    Campaign,
+    CampaignRound,
+    Exemption,
+    SampleRecord,
+    SamplingPoint,
+)
 from linli.campaigns.tests.helpers import csv_bytes, make_round, row_of, xlsx_bytes
 from linli.test import BaseTestCase, pdf_text
 from linli.workforce.models import Task
@@ -105,6 +111,60 @@ class ApiTests(BaseTestCase):
             self.carol, "GET", f"/campaign-rounds/{self.round.pk}/records?status=unmatched"
         )
         self.assertEqual([r["name"] for r in unmatched.json()["items"]], ["访客"])
+
+    def test_it_changes_a_sampling_point_through_the_api_and_the_command_line(self) -> None:
+        campaign = self.round.campaign_id
+        building = self.zhang.household.unit.building
+        created = self.call(
+            self.carol, "POST", f"/campaigns/{campaign}/points", {"name": "1号采样点"}
+        ).json()
+        body = {"name": "东门采样点", "opens_at": "07:00", "closes_at": "12:00"}
+        changed = self.call(
+            self.carol,
+            "PUT",
+            f"/campaign-points/{created['id']}",
+            {**body, "buildings": [building.pk]},
+        )
+        self.assertEqual(changed.status_code, 200, changed.content)
+        self.assertEqual(
+            (changed.json()["name"], changed.json()["buildings"]), ("东门采样点", [building.pk])
+        )
+        bad = self.call(
+            self.carol, "PUT", f"/campaign-points/{created['id']}", {**body, "closes_at": "06:00"}
+        )
+        self.assertEqual(bad.json()["errors"][0]["field"], "closes_at")
+        self.assertEqual(
+            self.call(self.alice, "PUT", f"/campaign-points/{created['id']}", body).status_code, 403
+        )
+        out = run(
+            "campaign",
+            "point",
+            str(campaign),
+            "--point",
+            str(created["id"]),
+            "--name",
+            "西门采样点",
+            "--opens",
+            "08:00",
+            "--actor",
+            "carol",
+        )
+        self.assertIn("西门采样点", out)
+        with scopes_disabled():
+            point = SamplingPoint.objects.get(pk=created["id"])
+            self.assertEqual((point.name, point.opens_at), ("西门采样点", dt.time(8, 0)))
+        with self.assertRaises(CommandError):
+            run(
+                "campaign",
+                "point",
+                str(campaign),
+                "--name",
+                "x",
+                "--opens",
+                "八点",
+                "--actor",
+                "carol",
+            )
 
     def test_it_refuses_imports_from_grid_workers_and_bad_mappings(self) -> None:
         data = csv_bytes([row_of(self.zhang, 1)])

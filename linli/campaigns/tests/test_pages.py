@@ -203,3 +203,43 @@ class RoundPageTests(PagesTestCase):
         with scopes_disabled():
             buildings = list(campaign.points.get().buildings.all())
         self.assertEqual(buildings, [self.unit1.building])
+
+
+class PointPageTests(PagesTestCase):
+    def test_it_corrects_a_sampling_point_and_refuses_bad_hours(self) -> None:
+        building = self.zhang.household.unit.building
+        with scopes_disabled():
+            point = actions.point_save(
+                actor=self.carol, campaign=self.round.campaign, name="1号采样点", buildings=[]
+            )
+        self.login(self.carol)
+        page = self.client.get(self.url("campaign_detail", self.round.campaign_id))
+        self.assertContains(page, self.url("point_edit", point.pk))
+        form = self.client.get(self.url("point_edit", point.pk))
+        self.assertContains(form, 'value="1号采样点"')
+        response = self.client.post(
+            self.url("point_edit", point.pk),
+            {
+                "name": "小区东门采样点",
+                "location": "东门停车场",
+                "opens_at": "07:00",
+                "closes_at": "12:00",
+                "buildings": [building.pk],
+            },
+        )
+        self.assertRedirects(response, self.url("campaign_detail", self.round.campaign_id))
+        with scopes_disabled():
+            point.refresh_from_db()
+            self.assertEqual((point.name, point.location), ("小区东门采样点", "东门停车场"))
+            self.assertEqual(list(point.buildings.all()), [building])
+        refused = self.client.post(
+            self.url("point_edit", point.pk),
+            {"name": "改错了", "opens_at": "12:00", "closes_at": "07:00"},
+        )
+        self.assertContains(refused, "关闭时间必须晚于开放时间", status_code=400)
+        with scopes_disabled():
+            point.refresh_from_db()
+            self.assertEqual(point.name, "小区东门采样点")
+        # A grid worker may not; another street's admin does not even find it.
+        self.login(self.alice)
+        self.assertEqual(self.client.get(self.url("point_edit", point.pk)).status_code, 403)

@@ -3,6 +3,7 @@ import of the testing system's export, completion, the sweep list and door servi
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import CommandError
@@ -34,6 +35,15 @@ class Command(SubcommandCommand):
         new_round = self.subcommand("round-create", _("为活动添加一轮"), write=True)
         new_round.add_argument("campaign", help=_("活动 id"))
         new_round.add_argument("--date", help=_("日期，例：2022-04-10（默认今天）"))
+
+        point = self.subcommand("point", _("添加采样点，或用 --point 修改一个"), write=True)
+        point.add_argument("campaign", help=_("活动 id"))
+        point.add_argument("--point", help=_("要修改的采样点 id（不填则新建）"))
+        point.add_argument("--name", required=True, help=_("采样点名称"))
+        point.add_argument("--location", default="", help=_("位置"))
+        point.add_argument("--opens", default="07:30", help=_("开放时间，例：07:30"))
+        point.add_argument("--closes", default="11:30", help=_("关闭时间，例：11:30"))
+        point.add_argument("--buildings", default="", help=_("服务的楼栋 id，逗号分隔"))
 
         exempt = self.subcommand("exempt", _("登记免检"), write=True)
         exempt.add_argument("campaign", help=_("活动 id"))
@@ -125,6 +135,33 @@ class Command(SubcommandCommand):
             actor=actor, campaign=campaign, date=parse_date(options["date"], "--date")
         )
         self.done(_("已添加轮次 #%(id)s（第%(n)d轮）") % {"id": new.pk, "n": new.number})
+
+    def do_point(self, actor: User, options: Options) -> None:
+        require(access.can_manage_campaigns(actor), _("您的角色无权管理普查与核酸活动"))
+        campaign = access.get_campaign_for(actor, options["campaign"])
+        require(access.may_manage(actor, campaign), _("您的角色无权管理此活动"))
+        point = None
+        if options["point"]:
+            point = access.get_point_for(actor, options["point"])
+            if point.campaign_id != campaign.pk:
+                raise CommandError(_("采样点 %(id)s 不属于该活动") % {"id": point.pk})
+        ids = [part.strip() for part in options["buildings"].split(",") if part.strip()]
+        if any(not part.isdigit() for part in ids):
+            raise CommandError(_("--buildings 应为逗号分隔的楼栋 id"))
+        buildings = list(registry_access.visible_buildings(actor).filter(pk__in=ids))
+        if len(buildings) != len(set(ids)):
+            raise CommandError(_("有楼栋不存在或不在您的管辖范围内"))
+        saved = actions.point_save(
+            actor=actor,
+            campaign=campaign,
+            point=point,
+            name=options["name"],
+            location=options["location"],
+            opens_at=_time(options["opens"], "--opens"),
+            closes_at=_time(options["closes"], "--closes"),
+            buildings=buildings,
+        )
+        self.done(_("已保存采样点 #%(id)s %(name)s") % {"id": saved.pk, "name": saved.name})
 
     def do_exempt(self, actor: User, options: Options) -> None:
         require(access.can_exempt(actor), _("您的角色无权登记免检"))
@@ -277,3 +314,12 @@ class Command(SubcommandCommand):
                 actor=actor, round=the_round, residents=residents
             )
             self.done(_("已发布 %(n)d 个上门采样任务") % {"n": len(tasks)})
+
+
+def _time(text: str, flag: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(text.strip())
+    except ValueError:
+        raise CommandError(
+            _("%(flag)s 应为时间，例：07:30（收到：%(text)s）") % {"flag": flag, "text": text}
+        ) from None
