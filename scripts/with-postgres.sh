@@ -92,6 +92,11 @@ for _attempt in 1 2 3 4 5; do
     server_options="-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$tmp'"
     server_options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     server_options+=" -c max_connections=600 -c shared_buffers=128MB"
+    # No autovacuum: it would ANALYZE a table while a test's data sits uncommitted in it,
+    # record it as empty, and the planner then nested-loops the next test's thousands of
+    # rows (a 2,000-household count ran for 12 minutes). Never-analyzed tables are
+    # estimated from their size instead, which is right for a test's data.
+    server_options+=" -c autovacuum=off"
     if (cd "$tmp" && "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
         -o "$server_options" \
         start >/dev/null 2>&1); then

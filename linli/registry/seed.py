@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import OutputWrapper
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -1143,10 +1143,20 @@ def seed_installed_apps(*, tier: str, password: str, stdout: OutputWrapper | Non
     """After the registry, each installed app that has demo data seeds it, in INSTALLED_APPS
     order: an AppConfig with a `seed(tier=, password=, stdout=)` method. The registry
     imports none of them (they build on it); each is deterministic and idempotent itself."""
+    _analyze()
     for config in apps.get_app_configs():
         app_seed = getattr(config, "seed", None)
         if callable(app_seed):
             app_seed(tier=tier, password=password, stdout=stdout)
+    _analyze()
+
+
+def _analyze() -> None:
+    """On PostgreSQL, fresh statistics for the rows just written: the apps' seeds then query
+    thousands of households, and a planner that believes a table empty nested-loops them."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 # --------------------------------------------------------------------------------------
