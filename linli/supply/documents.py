@@ -223,7 +223,9 @@ def load_rows(
                 fen=r[15] * r[17],
                 checkpoint_id=served.get(r[7]),
             )
-            for r in items.values_list(*_ROW_FIELDS).order_by()
+            # By item id: a household's items are then listed in the order they were asked
+            # for, the same on every database (no default ordering: it would join offers).
+            for r in items.values_list(*_ROW_FIELDS).order_by("pk")
         ]
     return rows
 
