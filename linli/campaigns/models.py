@@ -40,6 +40,16 @@ def _who() -> models.ForeignKey[Any, Any]:
     )
 
 
+# The usual sampling hours (7:30–11:30). Functions, not fixed values: Django's check warns
+# of a fixed time default whenever it runs within seconds of that time of day.
+def sampling_opens() -> dt.time:
+    return dt.time(7, 30)
+
+
+def sampling_closes() -> dt.time:
+    return dt.time(11, 30)
+
+
 class Campaign(models.Model):
     """A campaign of a whole street (community empty) or of one community."""
 
@@ -82,8 +92,8 @@ class CampaignRound(models.Model):
     )
     number = models.PositiveSmallIntegerField(_("轮次"))
     date = models.DateField(_("日期"))
-    opens_at = models.TimeField(_("开始时间"), default=dt.time(7, 30))
-    closes_at = models.TimeField(_("结束时间"), default=dt.time(11, 30))
+    opens_at = models.TimeField(_("开始时间"), default=sampling_opens)
+    closes_at = models.TimeField(_("结束时间"), default=sampling_closes)
     notes = models.CharField(_("说明"), max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = _who()
@@ -109,8 +119,8 @@ class SamplingPoint(models.Model):
     )
     name = models.CharField(_("采样点"), max_length=64)
     location = models.CharField(_("位置"), max_length=160, blank=True)
-    opens_at = models.TimeField(_("开放时间"), default=dt.time(7, 30))
-    closes_at = models.TimeField(_("关闭时间"), default=dt.time(11, 30))
+    opens_at = models.TimeField(_("开放时间"), default=sampling_opens)
+    closes_at = models.TimeField(_("关闭时间"), default=sampling_closes)
     buildings: models.ManyToManyField[Building, Any] = models.ManyToManyField(
         Building, related_name="+", blank=True, verbose_name=_("服务楼栋")
     )
