@@ -95,11 +95,11 @@ class ConsoleTest(BaseTestCase):
         words = {"description": "楼道灯坏了"}
         self.assertContains(self.client.get(url, words), "一般")
         # 张建国 lives alone: the preview says what saving will do, and why.
-        raised = self.client.get(url, {**words, "resident": self.zhang.pk})
+        raised = self.client.get(url, {**words, "resident": str(self.zhang.pk)})
         self.assertContains(raised, "紧急")
         self.assertContains(raised, "重点人群：独居老人")
         # Someone outside the operator's community counts as no one.
-        far = self.client.get(url, {**words, "resident": self.far.pk})
+        far = self.client.get(url, {**words, "resident": str(self.far.pk)})
         self.assertEqual(far.status_code, 200)
         self.assertNotContains(far, "重点人群")
 
